@@ -1,0 +1,87 @@
+"""Exception types that carry what a user needs to fix the problem."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class LaporHubError(Exception):
+    """Base of every error LaporHub raises on purpose."""
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One invalid field: a dotted path into the message and why it is wrong."""
+
+    field: str
+    reason: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "reason": self.reason}
+
+
+class InvalidMessage(LaporHubError):
+    """A message failed its JSON Schema; `errors` names each field and reason."""
+
+    def __init__(self, schema: str, errors: list[FieldError]) -> None:
+        self.schema = schema
+        self.errors = errors
+        detail = "; ".join(f"{e.field}: {e.reason}" for e in errors[:5])
+        super().__init__(f"invalid {schema}: {detail}")
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """A problem in a configuration file, located by file and path."""
+
+    file: str
+    path: str
+    message: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.path}" if self.path else self.file
+        return f"{self.severity}: {where}: {self.message}"
+
+
+class ConfigError(LaporHubError):
+    """The configuration cannot be used; `problems` says where and why."""
+
+    def __init__(self, problems: list[ConfigProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class UnknownDestination(LaporHubError):
+    """A rule or update names a destination the registry does not have."""
+
+    def __init__(self, destination: str, hint: str = "") -> None:
+        self.destination = destination
+        super().__init__(f"unknown destination {destination!r}{': ' + hint if hint else ''}")
+
+
+class AdapterNotFound(LaporHubError):
+    """A destination names an adapter no installed package provides."""
+
+    def __init__(self, name: str, available: list[str]) -> None:
+        self.name = name
+        super().__init__(
+            f"no adapter {name!r} in entry-point group 'laporhub.adapters'; "
+            f"installed: {', '.join(sorted(available)) or 'none'}"
+        )
+
+
+class DeliveryFailed(LaporHubError):
+    """An adapter could not deliver. `retryable` says whether trying again may help."""
+
+    def __init__(self, reason: str, *, retryable: bool, retry_after: float | None = None) -> None:
+        self.reason = reason
+        self.retryable = retryable
+        self.retry_after = retry_after
+        super().__init__(reason)
+
+
+class ComplaintNotFound(LaporHubError):
+    def __init__(self, complaint_id: str) -> None:
+        self.complaint_id = complaint_id
+        super().__init__(f"no complaint {complaint_id!r}")
