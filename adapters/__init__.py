@@ -1,0 +1,82 @@
+"""Delivery adapters: how a complaint reaches a destination.
+
+An adapter is a class registered in the `laporhub.adapters` entry-point group. The dispatcher
+makes one per destination and calls `deliver` with a validated delivery message. Third parties
+ship their own by declaring, in their package metadata:
+
+    [project.entry-points."laporhub.adapters"]
+    mycrm = "mypackage.adapter:MyCrmAdapter"
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Protocol
+
+from hub.errors import AdapterNotFound, DeliveryFailed
+
+if TYPE_CHECKING:
+    from hub.bus import Bus
+    from hub.destinations import Destination
+    from hub.settings import Settings
+
+GROUP = "laporhub.adapters"
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One try at delivering, as recorded in the complaint's timeline."""
+
+    number: int
+    outcome: str  # "delivered", "retry", "failed"
+    detail: str
+    at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"attempt": self.number, "outcome": self.outcome, "detail": self.detail, "at": self.at}
+
+
+@dataclass
+class Receipt:
+    attempts: list[Attempt]
+    detail: str = ""
+
+
+class Failed(DeliveryFailed):
+    """DeliveryFailed carrying the attempts made."""
+
+    def __init__(self, reason: str, attempts: list[Attempt], *, retryable: bool = False) -> None:
+        super().__init__(reason, retryable=retryable)
+        self.attempts = attempts
+
+
+@dataclass
+class Context:
+    """What an adapter may use: the dispatcher's bus connection and the hub's settings."""
+
+    bus: "Bus"
+    settings: "Settings"
+
+
+class Adapter(Protocol):
+    name: ClassVar[str]
+
+    def __init__(self, destination: "Destination", context: Context) -> None: ...
+
+    def deliver(self, delivery: Mapping[str, Any]) -> Receipt:
+        """Deliver or raise `Failed` (with the attempts made) once trying again cannot help."""
+
+    def close(self) -> None: ...
+
+
+def available() -> dict[str, Any]:
+    return {ep.name: ep for ep in entry_points(group=GROUP)}
+
+
+def load(name: str) -> type[Adapter]:
+    eps = available()
+    if name not in eps:
+        raise AdapterNotFound(name, list(eps))
+    return eps[name].load()

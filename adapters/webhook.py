@@ -1,0 +1,112 @@
+"""The `webhook` adapter: a signed HTTP POST to an operator, per the Standard Webhooks spec."""
+
+from __future__ import annotations
+
+import json
+from email.utils import parsedate_to_datetime
+from datetime import datetime, timezone
+from typing import Any, Callable, ClassVar, Mapping
+
+import requests
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+
+from adapters import Attempt, Context, Failed, Receipt
+from hub import signing
+from hub.destinations import Destination
+
+
+class _Retry(Exception):
+    """A failure worth retrying: connection error, timeout, 5xx or 429."""
+
+    def __init__(self, detail: str, retry_after: float | None = None) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds or an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+class WebhookAdapter:
+    """POSTs the delivery as JSON, signed with the destination's secret(s).
+
+    Options: `url`, `secret` (`whsec_...`; a list during rotation), `timeout` (seconds),
+    `max_attempts`, `backoff_initial`, `backoff_max`. The webhook-id is the delivery id and stays
+    the same across retries, so the operator can deduplicate.
+    """
+
+    name: ClassVar[str] = "webhook"
+
+    def __init__(self, destination: Destination, context: Context,
+                 sleep: Callable[[float], None] | None = None) -> None:
+        opts = destination.options
+        self.destination = destination
+        self.url: str = opts["url"]
+        secret = opts.get("secret")
+        self.secrets: list[str] = [secret] if isinstance(secret, str) else list(secret or [])
+        if not self.secrets or not all(self.secrets):
+            raise ValueError(f"destination {destination.id!r}: webhook needs options.secret")
+        settings = context.settings
+        self.timeout = float(opts.get("timeout", settings.webhook_timeout))
+        self.max_attempts = int(opts.get("max_attempts", settings.webhook_attempts))
+        self.backoff_initial = float(opts.get("backoff_initial", 0.5))
+        self.backoff_max = float(opts.get("backoff_max", settings.webhook_backoff_max))
+        self.session = requests.Session()
+        self._sleep = sleep
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        backoff = wait_exponential_jitter(initial=self.backoff_initial, max=self.backoff_max)(state)
+        if isinstance(exc, _Retry) and exc.retry_after is not None:
+            return min(max(exc.retry_after, backoff), self.backoff_max)
+        return backoff
+
+    def _post(self, body: bytes, msg_id: str, attempts: list[Attempt]) -> requests.Response:
+        number = len(attempts) + 1
+        hdrs = {"content-type": "application/json", "user-agent": "LaporHub/0.1",
+                **signing.headers(self.secrets, msg_id, body)}
+        try:
+            resp = self.session.post(self.url, data=body, headers=hdrs, timeout=self.timeout)
+        except requests.Timeout:
+            attempts.append(Attempt(number, "retry", f"timed out after {self.timeout}s"))
+            raise _Retry(f"timed out after {self.timeout}s") from None
+        except requests.ConnectionError as exc:
+            attempts.append(Attempt(number, "retry", f"connection failed: {exc.__class__.__name__}"))
+            raise _Retry(f"connection to {self.url} failed") from None
+        if 200 <= resp.status_code < 300:
+            attempts.append(Attempt(number, "delivered", f"HTTP {resp.status_code}"))
+            return resp
+        if resp.status_code == 429 or resp.status_code >= 500:
+            after = retry_after_seconds(resp.headers.get("retry-after"))
+            attempts.append(Attempt(number, "retry", f"HTTP {resp.status_code}"))
+            raise _Retry(f"HTTP {resp.status_code}", after)
+        attempts.append(Attempt(number, "failed", f"HTTP {resp.status_code}: {resp.text[:200]}"))
+        raise Failed(f"webhook to {self.url} refused with HTTP {resp.status_code}; not retried",
+                     attempts)
+
+    def deliver(self, delivery: Mapping[str, Any]) -> Receipt:
+        body = json.dumps(delivery, ensure_ascii=False, separators=(",", ":")).encode()
+        attempts: list[Attempt] = []
+        kwargs: dict[str, Any] = {"sleep": self._sleep} if self._sleep else {}
+        retrying = Retrying(stop=stop_after_attempt(self.max_attempts), wait=self._wait,
+                            retry=retry_if_exception_type(_Retry), reraise=True, **kwargs)
+        try:
+            resp = retrying(self._post, body, delivery["delivery_id"], attempts)
+        except _Retry as exc:
+            raise Failed(f"webhook to {self.url} failed after {len(attempts)} attempts: {exc}",
+                         attempts, retryable=True) from None
+        return Receipt(attempts, f"HTTP {resp.status_code}")
+
+    def close(self) -> None:
+        self.session.close()

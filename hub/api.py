@@ -1,0 +1,138 @@
+"""HTTP API (FastAPI): citizen channels submit complaints and read where they went."""
+
+from __future__ import annotations
+
+import json
+import threading
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from hub import schemas
+from hub.errors import FieldError, InvalidMessage
+from hub.intake import accept
+from hub.outbox import run_relay
+from hub.runtime import Hub
+
+log = structlog.get_logger("hub.api")
+
+MAX_BODY = 256 * 1024
+
+
+def _error(status: int, error: str, message: str, errors: list[FieldError] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"error": error, "message": message}
+    if errors is not None:
+        body["errors"] = [e.as_dict() for e in errors]
+    return JSONResponse(body, status_code=status)
+
+
+class Relay:
+    """The API's outbox relay thread: woken after each accepted complaint, and every half second."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self.stop = threading.Event()
+        self.wake = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="outbox-relay", daemon=True)
+
+    def _run(self) -> None:
+        from hub.outbox import relay
+
+        bus = self.hub.bus()
+        try:
+            while not self.stop.is_set():
+                try:
+                    while relay(self.hub.store, bus) and not self.stop.is_set():
+                        pass
+                except Exception as exc:  # noqa: BLE001 - broker down: accepted rows wait in the outbox
+                    log.warning("outbox.relay_failed", error=str(exc))
+                    self.stop.wait(1)
+                self.wake.wait(0.5)
+                self.wake.clear()
+        finally:
+            bus.close()
+
+
+def create_app(hub: Hub, relay: bool = True) -> FastAPI:
+    relayer = Relay(hub) if relay else None
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if relayer:
+            relayer.thread.start()
+        yield
+        if relayer:
+            relayer.stop.set()
+            relayer.wake.set()
+            relayer.thread.join(timeout=10)
+
+    app = FastAPI(
+        title="LaporHub",
+        version="0.1.0",
+        description="Routing and integration hub for citizen complaints.",
+        lifespan=lifespan,
+    )
+    app.state.hub = hub
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _error(exc.status_code, "http_error", str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errs = [FieldError(".".join(str(p) for p in e["loc"][1:]) or "$", e["msg"]) for e in exc.errors()]
+        return _error(422, "invalid_request", "the request is not valid", errs)
+
+    @app.post(
+        "/v1/complaints",
+        status_code=201,
+        summary="Submit a complaint",
+        openapi_extra={"requestBody": {"required": True, "content": {
+            "application/json": {"schema": schemas.schema("complaint")}}}},
+        responses={201: {"description": "Accepted; routing follows"},
+                   200: {"description": "Already submitted with this channel and external_ref"},
+                   422: {"description": "Invalid: each field named with the reason"}},
+    )
+    async def submit(request: Request) -> JSONResponse:
+        raw = await request.body()
+        if len(raw) > MAX_BODY:
+            return _error(413, "too_large", f"body is {len(raw)} bytes; the limit is {MAX_BODY}")
+        try:
+            doc = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            return _error(400, "invalid_json", "body is not valid JSON",
+                          [FieldError("$", f"not valid JSON: {exc}")])
+        try:
+            result = accept(hub.store, doc)
+        except InvalidMessage as exc:
+            return _error(422, "invalid_complaint", "the complaint is not valid", exc.errors)
+        if relayer:
+            relayer.wake.set()
+        cid = result.complaint_id
+        return JSONResponse(
+            {"id": cid, "created": result.created, "url": f"/v1/complaints/{cid}"},
+            status_code=201 if result.created else 200,
+            headers={"location": f"/v1/complaints/{cid}"},
+        )
+
+    @app.get("/v1/complaints/{complaint_id}", summary="A complaint: classification, decision, deliveries, timeline")
+    def get_complaint(complaint_id: str) -> JSONResponse:
+        found = hub.store.complaint(complaint_id)
+        if found is None:
+            return _error(404, "not_found", f"no complaint {complaint_id!r}")
+        return JSONResponse(found)
+
+    @app.get("/v1/complaints", summary="Most recent complaints")
+    def list_complaints(limit: int = 50) -> JSONResponse:
+        return JSONResponse({"complaints": hub.store.recent_complaints(min(max(limit, 1), 500))})
+
+    @app.get("/healthz", summary="Alive")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

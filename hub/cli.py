@@ -1,0 +1,236 @@
+"""The `laporhub` command."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Any, Iterator
+
+from hub import config as config_mod
+from hub.errors import ConfigError, InvalidMessage, LaporHubError
+from hub.settings import Settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(config_dir=getattr(args, "config", None))
+
+
+def _hub(args: argparse.Namespace):
+    from hub import logs
+    from hub.runtime import Hub
+
+    logs.configure()
+    return Hub.create(_settings(args))
+
+
+def _load_config(args: argparse.Namespace):
+    cfg, _ = config_mod.load(args.config)
+    return cfg
+
+
+def read_batch(path: Path) -> Iterator[dict[str, Any]]:
+    """A CSV with title and text columns, or JSON lines of complaints."""
+    if path.suffix.lower() == ".csv":
+        with path.open(newline="", encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                yield {"title": row.get("title") or "", "text": row.get("text") or "", "channel": "batch",
+                       **({"id": row["id"]} if row.get("id") else {})}
+    else:
+        with path.open(encoding="utf-8") as f:
+            for n, line in enumerate(f, 1):
+                if line.strip():
+                    try:
+                        yield json.loads(line)
+                    except ValueError as exc:
+                        raise LaporHubError(f"{path}:{n}: not valid JSON: {exc}") from None
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    from hub.classify import classify
+
+    cfg = _load_config(args)
+    for item in read_batch(Path(args.file)):
+        result = classify(item, cfg.taxonomy, cfg.areas).as_dict()
+        out = {k: result[k] for k in ("category", "confidence", "area", "urgency", "evidence")}
+        if "id" in item or "external_ref" in item:
+            out = {"id": item.get("id", item.get("external_ref")), **out}
+        print(json.dumps(out, ensure_ascii=False))
+    return 0
+
+
+def cmd_rules_check(args: argparse.Namespace) -> int:
+    cfg, problems = config_mod.load(args.config, strict=False)
+    for p in problems:
+        print(p, file=sys.stderr if p.severity == "error" else sys.stdout)
+    errors = [p for p in problems if p.severity == "error"]
+    if cfg is not None and not errors:
+        print(f"ok: {len(cfg.ruleset.rules)} rules (version {cfg.ruleset.version}), "
+              f"{len(cfg.registry)} destinations, {len(cfg.taxonomy.category_ids)} categories, "
+              f"{len(cfg.areas.cities)} cities")
+    return 1 if errors else 0
+
+
+def cmd_rules_explain(args: argparse.Namespace) -> int:
+    from hub import schemas
+    from hub.classify import classify
+    from hub.rules import decide
+
+    cfg = _load_config(args)
+    complaint = json.loads(Path(args.file).read_text(encoding="utf-8"))
+    schemas.validate("complaint", complaint)
+    c = classify(complaint, cfg.taxonomy, cfg.areas)
+    decision = decide(complaint, c, cfg.ruleset, cfg.registry, cfg.taxonomy)
+    if args.json:
+        print(json.dumps({"classification": c.as_dict(), "decision": decision.as_dict()}, ensure_ascii=False, indent=2))
+        return 0
+    area = c.area.as_dict() if c.area else None
+    print(f"category:   {c.category} (confidence {c.confidence:.2f}; matched {c.evidence['matches'].get(c.category, [])})")
+    print(f"area:       {area['city'] + (' / ' + area['kecamatan'] if area['kecamatan'] else '') + ' from ' + area['source'] if area else 'unknown'}")
+    print(f"urgency:    {c.urgency}{' (' + ', '.join(c.evidence['urgency_terms']) + ')' if c.evidence['urgency_terms'] else ''}")
+    print(f"rule set:   {decision.ruleset_version}; matched rules: {', '.join(decision.matched_rules) or 'none'}")
+    for t in decision.targets:
+        name = cfg.registry.get(t.destination).name
+        print(f"send to:    {t.destination} ({name})\n            because {t.reason}")
+    return 0
+
+
+def cmd_subscribe(args: argparse.Namespace) -> int:
+    """Show a department consuming its own queue, acking each message after printing it."""
+    import socket
+
+    from kombu import Connection, Consumer
+
+    from hub.bus import Topology
+
+    settings = _settings(args)
+    cfg = _load_config(args)
+    dest = cfg.registry.get(args.destination)
+    if dest.adapter != "queue":
+        raise LaporHubError(f"{dest.id} receives by {dest.adapter}, not by queue")
+    queue = Topology(settings.bus_prefix).department_queue(dest.id, dest.options.get("queue"))
+    seen = 0
+    with Connection(settings.broker_url) as conn:
+        queue(conn.default_channel).declare()
+
+        def show(message: Any) -> None:
+            nonlocal seen
+            doc = json.loads(message.body)
+            c = doc["classification"]
+            print(json.dumps({"delivery_id": doc["delivery_id"], "complaint_id": doc["complaint_id"],
+                              "category": c["category"], "urgency": c["urgency"],
+                              "text": doc["complaint"]["text"][:200], "reason": doc["routing"]["reason"]},
+                             ensure_ascii=False), flush=True)
+            message.ack()
+            seen += 1
+
+        print(f"consuming {queue.name} on {conn.as_uri()} (Ctrl-C to stop)", file=sys.stderr)
+        with Consumer(conn, queues=[queue], on_message=show, accept=None):
+            try:
+                while args.count is None or seen < args.count:
+                    try:
+                        conn.drain_events(timeout=args.timeout)
+                    except socket.timeout:
+                        if args.count is not None:
+                            break
+            except KeyboardInterrupt:
+                pass
+    return 0
+
+
+def cmd_api(args: argparse.Namespace) -> int:
+    from hub.processes import run_api
+
+    run_api(_hub(args), args.host, args.port)
+    return 0
+
+
+def cmd_router(args: argparse.Namespace) -> int:
+    from hub.processes import run_worker
+    from hub.router import Router
+
+    run_worker(Router(_hub(args)))
+    return 0
+
+
+def cmd_dispatcher(args: argparse.Namespace) -> int:
+    from hub.dispatcher import Dispatcher
+    from hub.processes import run_worker
+
+    run_worker(Dispatcher(_hub(args), destinations=args.destination or None))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from hub.processes import serve
+
+    serve(_hub(args), args.host, args.port)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from hub import demo, logs
+
+    logs.configure("WARNING")
+    return demo.run(sys.stdout)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="laporhub", description="Routing and integration hub for citizen complaints.")
+    p.add_argument("--config", help="configuration directory (default: $LAPORHUB_CONFIG_DIR or ./config)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("demo", help="run the hub end to end on sample complaints and show where each went").set_defaults(fn=cmd_demo)
+    s = sub.add_parser("serve", help="API, router and dispatcher in one process")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.set_defaults(fn=cmd_serve)
+    s = sub.add_parser("api", help="the HTTP API")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.set_defaults(fn=cmd_api)
+    sub.add_parser("router", help="consume intake, classify, route").set_defaults(fn=cmd_router)
+    s = sub.add_parser("dispatcher", help="deliver through adapters")
+    s.add_argument("--destination", action="append", help="only these destinations (repeatable)")
+    s.set_defaults(fn=cmd_dispatcher)
+
+    s = sub.add_parser("classify", help="classify a batch: CSV with title,text or JSON lines")
+    s.add_argument("file")
+    s.set_defaults(fn=cmd_classify)
+
+    rules = sub.add_parser("rules", help="check or explain the routing rules").add_subparsers(dest="rules_cmd", required=True)
+    rules.add_parser("check", help="validate the configuration; non-zero exit on errors").set_defaults(fn=cmd_rules_check)
+    s = rules.add_parser("explain", help="where a complaint (JSON file) would go and why")
+    s.add_argument("file")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(fn=cmd_rules_explain)
+
+    s = sub.add_parser("subscribe", help="consume a department's queue and print what arrives")
+    s.add_argument("destination")
+    s.add_argument("--count", type=int, help="stop after this many messages")
+    s.add_argument("--timeout", type=float, default=5.0, help="with --count: give up after this many idle seconds")
+    s.set_defaults(fn=cmd_subscribe)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except ConfigError as exc:
+        print(f"configuration error:\n{exc}", file=sys.stderr)
+        return 2
+    except InvalidMessage as exc:
+        print(f"error: {exc.schema} is not valid:", file=sys.stderr)
+        for e in exc.errors:
+            print(f"  {e.field}: {e.reason}", file=sys.stderr)
+        return 2
+    except (LaporHubError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

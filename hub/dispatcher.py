@@ -1,0 +1,133 @@
+"""The dispatcher: hands each delivery to its destination's adapter and records every attempt.
+
+A delivery already done is acknowledged without a second send, so a redelivered message never
+reaches a destination twice through the hub. A delivery that cannot be made ends on the
+dead-letter queue with the reason; nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any
+
+import structlog
+from kombu.message import Message
+
+import adapters
+from hub import deadletter, schemas
+from hub.bus import Bus
+from hub.errors import InvalidMessage, LaporHubError, UnknownDestination
+from hub.outbox import relay
+from hub.runtime import Hub
+from hub.store import now
+
+log = structlog.get_logger("hub.dispatcher")
+
+
+class Dispatcher:
+    def __init__(self, hub: Hub, bus: Bus | None = None, destinations: list[str] | None = None) -> None:
+        self.hub = hub
+        self.bus = bus or hub.bus()
+        self.only = destinations
+        self._adapters: dict[str, Any] = {}
+
+    def adapter_for(self, destination_id: str) -> Any:
+        if destination_id not in self._adapters:
+            dest = self.hub.config.registry.get(destination_id)
+            cls = adapters.load(dest.adapter)
+            self._adapters[destination_id] = cls(dest, adapters.Context(self.bus, self.hub.settings))
+        return self._adapters[destination_id]
+
+    def process(self, raw: bytes | str, routing_key: str | None = None) -> str:
+        """Deliver one message; returns the outcome: delivered, duplicate, dead."""
+        try:
+            doc = json.loads(raw)
+            schemas.validate("delivery", doc)
+        except (ValueError, UnicodeDecodeError) as exc:
+            return self._dead_message(f"delivery message is not JSON: {exc}", raw, routing_key)
+        except InvalidMessage as exc:
+            return self._dead_message(str(exc), raw, routing_key, errors=exc.errors)
+        did, cid, dest_id = doc["delivery_id"], doc["complaint_id"], doc["destination"]
+        structlog.contextvars.bind_contextvars(complaint_id=cid, delivery_id=did)
+        store = self.hub.store
+        current = store.delivery(did)
+        if current is None:
+            return self._dead_message(f"delivery {did} is not in the store", raw, routing_key,
+                                      complaint_id=cid, delivery_id=did, destination=dest_id)
+        if current["status"] != "pending":
+            log.info("delivery.duplicate_suppressed", status=current["status"])
+            return "duplicate"
+        try:
+            receipt = self.adapter_for(dest_id).deliver(doc)
+        except adapters.Failed as exc:
+            return self._failed(doc, raw, routing_key, exc.reason, exc.attempts)
+        except (LaporHubError, ValueError, KeyError) as exc:
+            reason = str(exc) if not isinstance(exc, KeyError) else f"destination {dest_id} lacks option {exc}"
+            return self._failed(doc, raw, routing_key, reason, [])
+        with store.begin() as conn:
+            for attempt in receipt.attempts:
+                store.add_event(conn, cid, "delivery_attempt", {"destination": dest_id, **attempt.as_dict()},
+                                delivery_id_=did)
+            store.update_delivery(conn, did, status="delivered", attempts=current["attempts"] + len(receipt.attempts),
+                                  delivered_at=now(), last_error=None)
+            store.add_event(conn, cid, "delivered", {"destination": dest_id, "detail": receipt.detail},
+                            delivery_id_=did)
+        log.info("delivery.delivered", destination=dest_id, attempts=len(receipt.attempts))
+        return "delivered"
+
+    def _failed(self, doc: dict[str, Any], raw: bytes | str, routing_key: str | None, reason: str,
+                attempts: list[adapters.Attempt]) -> str:
+        did, cid, dest_id = doc["delivery_id"], doc["complaint_id"], doc["destination"]
+        store = self.hub.store
+        dead = deadletter.document("dispatcher", reason, raw, complaint_id=cid, delivery_id=did,
+                                   destination=dest_id, routing_key=routing_key)
+        with store.begin() as conn:
+            current = store.delivery(did, conn)
+            for attempt in attempts:
+                store.add_event(conn, cid, "delivery_attempt", {"destination": dest_id, **attempt.as_dict()},
+                                delivery_id_=did)
+            store.update_delivery(conn, did, status="dead", last_error=reason,
+                                  attempts=(current["attempts"] if current else 0) + len(attempts))
+            store.add_event(conn, cid, "delivery_failed", {"destination": dest_id, "reason": reason},
+                            delivery_id_=did)
+            mid = deadletter.enqueue(store, conn, dead)
+        relay(store, self.bus, message_ids=[mid])
+        log.warning("delivery.dead_lettered", destination=dest_id, reason=reason)
+        return "dead"
+
+    def _dead_message(self, reason: str, raw: bytes | str, routing_key: str | None, **extra: Any) -> str:
+        doc = deadletter.document("dispatcher", reason, raw, routing_key=routing_key, **extra)
+        with self.hub.store.begin() as conn:
+            mid = deadletter.enqueue(self.hub.store, conn, doc)
+        relay(self.hub.store, self.bus, message_ids=[mid])
+        log.warning("delivery.message_dead_lettered", reason=reason)
+        return "dead"
+
+    def handle(self, message: Message) -> None:
+        structlog.contextvars.clear_contextvars()
+        try:
+            self.process(message.body, message.delivery_info.get("routing_key"))
+        except Exception as exc:  # noqa: BLE001 - store or broker trouble: keep the message
+            log.error("dispatcher.failed", error=repr(exc))
+            time.sleep(1)
+            message.requeue()
+            return
+        message.ack()
+
+    def queues(self) -> list:
+        ids = self.only or [d.id for d in self.hub.config.registry]
+        for i in ids:
+            if i not in self.hub.config.registry:
+                raise UnknownDestination(i)
+        return [self.hub.topology.delivery(i) for i in ids]
+
+    def run(self, stop: threading.Event) -> None:
+        queues = self.queues()
+        log.info("dispatcher.started", queues=len(queues))
+        try:
+            self.bus.consume(queues, self.handle, stop=stop, prefetch=16)
+        finally:
+            for adapter in self._adapters.values():
+                adapter.close()

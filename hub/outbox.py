@@ -1,0 +1,49 @@
+"""Transactional outbox: messages are written with the state change that causes them, then relayed.
+
+A complaint is accepted when its row and its intake message are committed together; the relay
+publishes afterwards and marks each message published only once the broker confirmed it. If the
+broker is down, the API still answers and the relay catches up when it is back. Several relays
+can run at once: on PostgreSQL each claims rows with FOR UPDATE SKIP LOCKED.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import structlog
+
+from hub.bus import Bus
+from hub.store import Store
+
+log = structlog.get_logger("hub.outbox")
+
+
+def relay(store: Store, bus: Bus, *, limit: int = 200, message_ids: list[str] | None = None) -> int:
+    """Publish up to `limit` unpublished messages (or just `message_ids`); return how many."""
+    failure: Exception | None = None
+    with store.begin() as conn:
+        rows = store.claim_unpublished(conn, limit, message_ids)
+        done: list[int] = []
+        for row in rows:
+            try:
+                bus.publish(row["exchange"], row["routing_key"], row["body"],
+                            message_id=row["message_id"], headers=row["headers"])
+            except Exception as exc:  # noqa: BLE001 - re-raised once the confirmed ones are marked
+                failure = exc
+                break
+            done.append(row["id"])
+        store.mark_published(conn, done)
+    if failure is not None:
+        raise failure
+    return len(done)
+
+
+def run_relay(store: Store, bus: Bus, stop: threading.Event, interval: float = 0.5) -> None:
+    """Keep the outbox empty until `stop` is set; broker outages only delay it."""
+    while not stop.is_set():
+        try:
+            while relay(store, bus) and not stop.is_set():
+                pass
+        except Exception as exc:  # noqa: BLE001 - the relay must outlive any single failure
+            log.warning("outbox.relay_failed", error=str(exc))
+        stop.wait(interval)

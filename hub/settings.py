@@ -1,0 +1,37 @@
+"""Settings from the environment. With none set, the hub runs embedded: in-process bus, SQLite."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hub.config import DEFAULT_DIR
+
+
+@dataclass(frozen=True)
+class Settings:
+    broker_url: str = "memory://"
+    database_url: str = "sqlite:///laporhub.db"
+    config_dir: Path = field(default=DEFAULT_DIR)
+    bus_prefix: str = "laporhub"
+    public_url: str = "http://127.0.0.1:8000"
+    webhook_attempts: int = 5
+    webhook_timeout: float = 10.0
+    webhook_backoff_max: float = 30.0
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> "Settings":
+        env = os.environ
+        values: dict[str, object] = {
+            "broker_url": env.get("LAPORHUB_BROKER_URL", cls.broker_url),
+            "database_url": env.get("LAPORHUB_DATABASE_URL", cls.database_url),
+            "config_dir": Path(env.get("LAPORHUB_CONFIG_DIR", str(DEFAULT_DIR))),
+            "bus_prefix": env.get("LAPORHUB_BUS_PREFIX", cls.bus_prefix),
+            "public_url": env.get("LAPORHUB_PUBLIC_URL", cls.public_url),
+            "webhook_attempts": int(env.get("LAPORHUB_WEBHOOK_ATTEMPTS", cls.webhook_attempts)),
+            "webhook_timeout": float(env.get("LAPORHUB_WEBHOOK_TIMEOUT", cls.webhook_timeout)),
+            "webhook_backoff_max": float(env.get("LAPORHUB_WEBHOOK_BACKOFF_MAX", cls.webhook_backoff_max)),
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]

@@ -1,0 +1,284 @@
+"""The store: complaints, deliveries, the append-only event log, and the outbox (SQLAlchemy Core).
+
+SQLite by default so the hub runs with no setup; PostgreSQL by URL. Every state change and the
+messages it causes are written in one transaction (see `outbox.py`), so a crash never leaves a
+complaint accepted but unannounced, or routed but undelivered.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Iterator, Mapping
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+metadata = sa.MetaData()
+
+complaints = sa.Table(
+    "complaints", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("channel", sa.String(64), nullable=False),
+    sa.Column("external_ref", sa.String(200)),
+    sa.Column("body", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("category", sa.String(64)),
+    sa.Column("city", sa.String(64)),
+    sa.Column("urgency", sa.String(16)),
+    sa.Column("confidence", sa.Float),
+    sa.Column("classification", sa.JSON),
+    sa.Column("decision", sa.JSON),
+    sa.Column("ruleset_version", sa.String(64)),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("channel", "external_ref", name="uq_complaints_channel_ref"),
+)
+
+deliveries = sa.Table(
+    "deliveries", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("complaint_id", sa.String(64), sa.ForeignKey("complaints.id"), nullable=False, index=True),
+    sa.Column("destination", sa.String(128), nullable=False, index=True),
+    sa.Column("adapter", sa.String(64), nullable=False),
+    sa.Column("rule_id", sa.String(128), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),  # pending, delivered, dead
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("last_error", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("delivered_at", sa.DateTime(timezone=True)),
+    sa.UniqueConstraint("complaint_id", "destination", name="uq_deliveries_complaint_destination"),
+)
+
+events = sa.Table(
+    "events", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("complaint_id", sa.String(64), sa.ForeignKey("complaints.id"), nullable=False, index=True),
+    sa.Column("delivery_id", sa.String(64)),
+    sa.Column("type", sa.String(64), nullable=False),
+    sa.Column("actor", sa.String(128), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("data", sa.JSON, nullable=False),
+)
+
+outbox = sa.Table(
+    "outbox", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("message_id", sa.String(128), nullable=False, unique=True),
+    sa.Column("exchange", sa.String(128), nullable=False),
+    sa.Column("routing_key", sa.String(256), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("headers", sa.JSON, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("published_at", sa.DateTime(timezone=True), index=True),
+)
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4()}"
+
+
+def delivery_id(complaint_id: str, destination: str) -> str:
+    """Stable: the same complaint and destination always give the same delivery id."""
+    return "d-" + str(uuid.uuid5(uuid.NAMESPACE_URL, f"laporhub:{complaint_id}:{destination}"))
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+def _iso(value: datetime | None) -> str | None:
+    value = _aware(value)
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        if url.startswith("sqlite"):
+            self.engine: Engine = sa.create_engine(
+                url, connect_args={"check_same_thread": False, "timeout": 30})
+
+            @sa.event.listens_for(self.engine, "connect")
+            def _sqlite_pragmas(dbapi_conn: Any, _: Any) -> None:
+                cur = dbapi_conn.cursor()
+                if ":memory:" not in url:
+                    cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA busy_timeout=30000")
+                cur.close()
+        else:
+            self.engine = sa.create_engine(url, pool_pre_ping=True)
+        metadata.create_all(self.engine)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def begin(self) -> Any:
+        return self.engine.begin()
+
+    # -- complaints -------------------------------------------------------------------------
+
+    def insert_complaint(self, conn: Connection, complaint: Mapping[str, Any]) -> tuple[str, bool]:
+        """Insert, or return the existing id for the same (channel, external_ref)."""
+        ref = complaint.get("external_ref")
+        if ref is not None:
+            existing = conn.execute(sa.select(complaints.c.id).where(
+                complaints.c.channel == complaint["channel"], complaints.c.external_ref == ref)).scalar()
+            if existing:
+                return existing, False
+        cid = new_id("c")
+        at = now()
+        conn.execute(complaints.insert().values(
+            id=cid, channel=complaint["channel"], external_ref=ref, body=dict(complaint),
+            status="received", received_at=at, updated_at=at))
+        return cid, True
+
+    def find_by_ref(self, channel: str, external_ref: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(complaints.c.id).where(
+                complaints.c.channel == channel, complaints.c.external_ref == external_ref)).scalar()
+
+    def complaint_row(self, conn: Connection, complaint_id: str, lock: bool = False) -> Mapping[str, Any] | None:
+        q = sa.select(complaints).where(complaints.c.id == complaint_id)
+        if lock and self.dialect == "postgresql":
+            q = q.with_for_update()
+        row = conn.execute(q).mappings().first()
+        return dict(row) if row else None
+
+    def set_routed(self, conn: Connection, complaint_id: str, classification: Mapping[str, Any],
+                   decision: Mapping[str, Any]) -> None:
+        area = classification.get("area") or {}
+        conn.execute(complaints.update().where(complaints.c.id == complaint_id).values(
+            status="routed", category=classification["category"], city=area.get("city"),
+            urgency=classification["urgency"], confidence=classification["confidence"],
+            classification=dict(classification), decision=dict(decision),
+            ruleset_version=decision["ruleset_version"], updated_at=now()))
+
+    def complaint(self, complaint_id: str) -> dict[str, Any] | None:
+        """The complaint with its deliveries and timeline, for the API and administrators."""
+        with self.engine.connect() as conn:
+            row = self.complaint_row(conn, complaint_id)
+            if row is None:
+                return None
+            dels = conn.execute(sa.select(deliveries).where(deliveries.c.complaint_id == complaint_id)
+                                .order_by(deliveries.c.created_at, deliveries.c.destination)).mappings().all()
+            evs = conn.execute(sa.select(events).where(events.c.complaint_id == complaint_id)
+                               .order_by(events.c.id)).mappings().all()
+        return {
+            "id": row["id"],
+            "status": row["status"],
+            "channel": row["channel"],
+            "external_ref": row["external_ref"],
+            "received_at": _iso(row["received_at"]),
+            "updated_at": _iso(row["updated_at"]),
+            "complaint": row["body"],
+            "classification": row["classification"],
+            "decision": row["decision"],
+            "deliveries": [self._delivery_dict(d) for d in dels],
+            "timeline": [
+                {"type": e["type"], "at": _iso(e["at"]), "actor": e["actor"],
+                 "delivery_id": e["delivery_id"], **e["data"]}
+                for e in evs
+            ],
+        }
+
+    def recent_complaints(self, limit: int = 50) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(complaints.c.id, complaints.c.status, complaints.c.category,
+                                          complaints.c.city, complaints.c.received_at)
+                                .order_by(complaints.c.received_at.desc()).limit(limit)).mappings().all()
+        return [{**dict(r), "received_at": _iso(r["received_at"])} for r in rows]
+
+    # -- deliveries -------------------------------------------------------------------------
+
+    @staticmethod
+    def _delivery_dict(d: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "id": d["id"], "complaint_id": d["complaint_id"], "destination": d["destination"],
+            "adapter": d["adapter"], "rule_id": d["rule_id"], "reason": d["reason"],
+            "status": d["status"], "attempts": d["attempts"], "last_error": d["last_error"],
+            "created_at": _iso(d["created_at"]), "delivered_at": _iso(d["delivered_at"]),
+        }
+
+    def insert_delivery(self, conn: Connection, complaint_id: str, destination: str, adapter: str,
+                        rule_id: str, reason: str) -> str:
+        did = delivery_id(complaint_id, destination)
+        at = now()
+        conn.execute(deliveries.insert().values(
+            id=did, complaint_id=complaint_id, destination=destination, adapter=adapter,
+            rule_id=rule_id, reason=reason, status="pending", attempts=0, created_at=at, updated_at=at))
+        return did
+
+    def delivery(self, delivery_id_: str, conn: Connection | None = None) -> dict[str, Any] | None:
+        if conn is None:
+            with self.engine.connect() as c:
+                return self.delivery(delivery_id_, c)
+        row = conn.execute(sa.select(deliveries).where(deliveries.c.id == delivery_id_)).mappings().first()
+        return self._delivery_dict(row) if row else None
+
+    def deliveries_of(self, complaint_id: str) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(deliveries).where(deliveries.c.complaint_id == complaint_id)
+                                .order_by(deliveries.c.destination)).mappings().all()
+        return [self._delivery_dict(r) for r in rows]
+
+    def update_delivery(self, conn: Connection, delivery_id_: str, **values: Any) -> None:
+        conn.execute(deliveries.update().where(deliveries.c.id == delivery_id_)
+                     .values(updated_at=now(), **values))
+
+    # -- events -----------------------------------------------------------------------------
+
+    def add_event(self, conn: Connection, complaint_id: str, type_: str, data: Mapping[str, Any],
+                  actor: str = "hub", delivery_id_: str | None = None) -> None:
+        conn.execute(events.insert().values(
+            complaint_id=complaint_id, delivery_id=delivery_id_, type=type_, actor=actor, at=now(),
+            data=json.loads(json.dumps(data, default=str))))
+
+    # -- outbox -----------------------------------------------------------------------------
+
+    def enqueue(self, conn: Connection, message_id: str, exchange: str, routing_key: str,
+                body: Mapping[str, Any] | str, headers: Mapping[str, Any] | None = None) -> None:
+        """Record a message to publish once this transaction commits (idempotent on message_id)."""
+        exists = conn.execute(sa.select(outbox.c.id).where(outbox.c.message_id == message_id)).scalar()
+        if exists:
+            return
+        text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False, default=str)
+        conn.execute(outbox.insert().values(
+            message_id=message_id, exchange=exchange, routing_key=routing_key, body=text,
+            headers=dict(headers or {}), created_at=now()))
+
+    def claim_unpublished(self, conn: Connection, limit: int, message_ids: list[str] | None = None) -> list[dict[str, Any]]:
+        """Lock unpublished rows for this transaction; other relays skip them (PostgreSQL)."""
+        q = sa.select(outbox).where(outbox.c.published_at.is_(None)).order_by(outbox.c.id).limit(limit)
+        if message_ids is not None:
+            q = q.where(outbox.c.message_id.in_(message_ids))
+        if self.dialect == "postgresql":
+            q = q.with_for_update(skip_locked=True)
+        return [dict(r) for r in conn.execute(q).mappings().all()]
+
+    def mark_published(self, conn: Connection, ids: list[int]) -> None:
+        if ids:
+            conn.execute(outbox.update().where(outbox.c.id.in_(ids)).values(published_at=now()))
+
+    def outbox_backlog(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(outbox)
+                                .where(outbox.c.published_at.is_(None))).scalar_one()
+
+    def is_duplicate_key(self, exc: Exception) -> bool:
+        return isinstance(exc, IntegrityError)
+
+    def iter_table(self, table: sa.Table) -> Iterator[Mapping[str, Any]]:
+        with self.engine.connect() as conn:
+            yield from conn.execute(sa.select(table)).mappings()
