@@ -145,31 +145,51 @@ class Classification:
 
 
 def score(complaint: Mapping[str, Any], taxonomy: Taxonomy) -> tuple[dict[str, float], dict[str, list[str]]]:
-    """Score every category by the weight of its terms found in the title and text."""
+    """Score every category by the weight of its terms found in the title and text.
+
+    Each term counts once per complaint (at the title's weight if it is in the title), so a
+    long story repeating one word does not drown a short, clear title. Negative terms are
+    listed in the evidence with a leading `-`, so an administrator sees why a score dropped.
+    """
     scores: dict[str, float] = defaultdict(float)
     matched: dict[str, list[str]] = defaultdict(list)
     seen: set[tuple[str, str]] = set()
     for part, factor in (("title", TITLE_WEIGHT), ("text", 1.0)):
         words = taxonomy.words(complaint.get(part) or "")
-        for cat, term in taxonomy.index.find(words):
-            if (cat, term.text) in seen:
-                continue
-            seen.add((cat, term.text))
-            scores[cat] += term.weight * factor
-            matched[cat].append(term.text)
-        for cat, term in taxonomy.negative.find(words):
-            if (cat, "-" + term.text) not in seen:
-                seen.add((cat, "-" + term.text))
-                scores[cat] -= term.weight * factor
+        for sign, index in ((1.0, taxonomy.index), (-1.0, taxonomy.negative)):
+            for cat, term in index.find(words):
+                label = term.text if sign > 0 else "-" + term.text
+                if (cat, label) in seen:
+                    continue
+                seen.add((cat, label))
+                scores[cat] += sign * term.weight * factor
+                matched[cat].append(label)
     return dict(scores), dict(matched)
 
 
 def urgency_of(complaint: Mapping[str, Any], taxonomy: Taxonomy) -> tuple[str, list[str]]:
+    """The highest urgency level any urgency term points to, and the terms found."""
     words = taxonomy.words(f"{complaint.get('title') or ''} {complaint.get('text') or ''}")
     found = taxonomy.urgency.find(words)
     levels = {level for level, _ in found}
     level = "emergency" if "emergency" in levels else "urgent" if "urgent" in levels else "normal"
     return level, sorted({term.text for _, term in found})
+
+
+def decide(scores: Mapping[str, float], taxonomy: Taxonomy) -> tuple[str, float]:
+    """Best category and a confidence: its share of all positive evidence.
+
+    Ties go to the category listed first in the taxonomy, so results never depend on dict
+    order. Too little evidence gives the fallback category with confidence 0, which the rules
+    send to a person rather than guess.
+    """
+    positive = {c: s for c, s in scores.items() if s > 0}
+    if not positive:
+        return taxonomy.fallback, 0.0
+    category, best = min(positive.items(), key=lambda kv: (-kv[1], taxonomy.category_ids.index(kv[0])))
+    if best < MIN_SCORE:
+        return taxonomy.fallback, 0.0
+    return category, best / (sum(positive.values()) + SMOOTHING)
 
 
 def classify(complaint: Mapping[str, Any], taxonomy: Taxonomy, areas: Areas) -> Classification:
@@ -179,24 +199,18 @@ def classify(complaint: Mapping[str, Any], taxonomy: Taxonomy, areas: Areas) -> 
     citizen = chosen if chosen in taxonomy.category_ids else None
     if citizen:
         scores[citizen] = scores.get(citizen, 0.0) + CITIZEN_WEIGHT
-    positive = {c: s for c, s in scores.items() if s > 0}
-    if positive:
-        ranked = sorted(positive.items(), key=lambda kv: (-kv[1], taxonomy.category_ids.index(kv[0])))
-        category, best = ranked[0]
-        confidence = best / (sum(positive.values()) + SMOOTHING)
-    else:
-        category, confidence = taxonomy.fallback, 0.0
+    category, confidence = decide(scores, taxonomy)
     urgency, urgency_terms = urgency_of(complaint, taxonomy)
-    top = dict(sorted(positive.items(), key=lambda kv: -kv[1])[:5])
+    top = sorted(((c, s) for c, s in scores.items() if s > 0), key=lambda kv: -kv[1])[:5]
     evidence = {
         "matches": matched,
         "urgency_terms": urgency_terms,
         "citizen_category": chosen,
-        "scores": {c: round(s, 2) for c, s in top.items()},
+        "scores": {c: round(s, 2) for c, s in top},
     }
     return Classification(
         category=category,
-        confidence=round(confidence, 3),
+        confidence=round(min(max(confidence, 0.0), 1.0), 3),
         area=areas.locate(complaint.get("location")),
         urgency=urgency,
         evidence=evidence,
