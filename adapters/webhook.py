@@ -67,7 +67,7 @@ class WebhookAdapter:
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
-        backoff = wait_exponential_jitter(initial=self.backoff_initial, max=self.backoff_max)(state)
+        backoff = wait_exponential_jitter(multiplier=self.backoff_initial, max=self.backoff_max, jitter=self.backoff_initial)(state)
         if isinstance(exc, _Retry) and exc.retry_after is not None:
             return min(max(exc.retry_after, backoff), self.backoff_max)
         return backoff

@@ -9,14 +9,12 @@ from __future__ import annotations
 import json
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
 import requests
 
 from hub.config import DEFAULT_DIR
-from hub.destinations import Destination
 from hub.processes import ApiServer, workers
 from hub.receiver import Receiver
 from hub.runtime import Hub
@@ -32,7 +30,7 @@ def _point_operators_at(hub: Hub, receiver: Receiver) -> None:
     for dest in list(registry):
         url = dest.options.get("url", "")
         if dest.adapter == "webhook" and url.startswith(DEMO_RECEIVER):
-            registry._by_id[dest.id] = replace(dest, options={**dest.options, "url": receiver.url + url[len(DEMO_RECEIVER):]})
+            registry.update_options(dest.id, url=receiver.url + url[len(DEMO_RECEIVER):])
             receiver.secrets[dest.id] = dest.options["secret"]
 
 
@@ -58,7 +56,7 @@ def _row(view: dict[str, Any]) -> list[str]:
 
 def run(out: TextIO, samples: Path = SAMPLES, timeout: float = 30.0) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="laporhub-demo-"))
-    settings = Settings.from_env(broker_url="memory://", database_url=f"sqlite:///{workdir / 'demo.db'}",
+    settings = Settings.from_env(broker_url="memory://localhost/", database_url=f"sqlite:///{workdir / 'demo.db'}",
                                  webhook_backoff_max=1.0)
     hub = Hub.create(settings)
     with Receiver() as receiver, workers(hub):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Mapping
 
 from hub.areas import Area, Areas
@@ -71,6 +71,12 @@ class Registry:
             return self._by_id[destination_id]
         except KeyError:
             raise UnknownDestination(destination_id) from None
+
+    def update_options(self, destination_id: str, **options: Any) -> Destination:
+        """Change a destination's adapter options in place (e.g. a webhook URL); returns it."""
+        dest = self.get(destination_id)
+        self._by_id[destination_id] = replace(dest, options={**dest.options, **options})
+        return self._by_id[destination_id]
 
     def is_reference(self, ref: str) -> bool:
         """Can `ref` appear in a rule's send_to: a destination id or a template id?"""

@@ -11,7 +11,7 @@ from hub.config import DEFAULT_DIR
 
 @dataclass(frozen=True)
 class Settings:
-    broker_url: str = "memory://"
+    broker_url: str = "memory://localhost/"
     database_url: str = "sqlite:///laporhub.db"
     config_dir: Path = field(default=DEFAULT_DIR)
     bus_prefix: str = "laporhub"

@@ -1,0 +1,96 @@
+"""Shared fixtures. Tests marked `rabbitmq` or `postgres` use the machine's real services; under
+CI=true they fail (not skip) when a service does not answer."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import urlparse
+
+import pytest
+import yaml
+
+from hub import config as config_mod
+from hub.areas import Areas
+from hub.classify import Taxonomy
+from hub.config import HubConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+AMQP_URL = os.environ.get("LAPORHUB_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
+PG_URL = os.environ.get("LAPORHUB_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _answers(url: str, default_port: int) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str, url: str, port: int) -> None:
+    if _answers(url, port):
+        return
+    message = f"{name} does not answer at {url}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message + " (CI=true: tests that need it must run)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def hub_config() -> HubConfig:
+    cfg, _ = config_mod.load(ROOT / "config")
+    assert cfg is not None
+    return cfg
+
+
+@pytest.fixture(scope="session")
+def taxonomy() -> Taxonomy:
+    return Taxonomy.from_config(yaml.safe_load((ROOT / "config" / "taxonomy.yaml").read_text()))
+
+
+@pytest.fixture(scope="session")
+def areas() -> Areas:
+    return Areas.from_config(yaml.safe_load((ROOT / "config" / "areas.yaml").read_text()))
+
+
+@pytest.fixture
+def amqp_url() -> str:
+    require_service("RabbitMQ", AMQP_URL, 5672)
+    return AMQP_URL
+
+
+@pytest.fixture
+def bus_prefix() -> str:
+    """A prefix of its own per test, so tests never see each other's queues on a shared broker."""
+    return f"test-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh schema-less database per test: tables created by the store, dropped afterwards."""
+    require_service("PostgreSQL", PG_URL, 5432)
+    import sqlalchemy as sa
+
+    name = f"laporhub_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = PG_URL.rsplit("/", 1)[0] + f"/{name}"
+    yield url
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each store test runs on SQLite and on the machine's PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'hub.db'}"
+    return request.getfixturevalue("postgres_url")

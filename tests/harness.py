@@ -1,0 +1,75 @@
+"""A whole hub in the test process: store, bus, router and dispatcher threads, API client."""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from fastapi.testclient import TestClient
+
+from hub.api import create_app
+from hub.processes import workers
+from hub.receiver import Receiver
+from hub.runtime import Hub
+from hub.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def make_hub(broker_url: str, database_url: str, prefix: str = "laporhub", **settings: Any) -> Hub:
+    return Hub.create(Settings.from_env(broker_url=broker_url, database_url=database_url,
+                                        config_dir=ROOT / "config", bus_prefix=prefix,
+                                        webhook_backoff_max=0.2, **settings))
+
+
+def point_webhooks_at(hub: Hub, receiver: Receiver, **options: Any) -> None:
+    """Every webhook destination posts to `receiver`, under a path ending in its id."""
+    for dest in list(hub.config.registry):
+        if dest.adapter == "webhook":
+            hub.config.registry.update_options(dest.id, url=f"{receiver.url}/hooks/{dest.id}",
+                                               backoff_initial=0.05, **options)
+            receiver.secrets[dest.id] = dest.options["secret"]
+
+
+@contextmanager
+def running(hub: Hub) -> Iterator[TestClient]:
+    """API (with its outbox relay), one router and one dispatcher."""
+    with workers(hub), TestClient(create_app(hub)) as client:
+        yield client
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 20.0, interval: float = 0.05) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s")
+
+
+def settled(hub: Hub, complaint_id: str) -> dict[str, Any] | None:
+    """The complaint once routed and every delivery has an outcome."""
+    view = hub.store.complaint(complaint_id)
+    if view and view["deliveries"] and all(d["status"] != "pending" for d in view["deliveries"]):
+        return view
+    return None
+
+
+def delete_topology(hub: Hub, amqp_url: str) -> None:
+    """Remove every queue and exchange a test declared on the shared broker."""
+    from kombu import Connection
+
+    topo = hub.topology
+    queues = [q.name for q in topo.core_queues()] + [topo.delivery(d.id).name for d in hub.config.registry]
+    queues += [topo.department_queue(d.id, d.options.get("queue")).name for d in hub.config.registry
+               if d.adapter == "queue"]
+    with Connection(amqp_url) as conn:
+        ch = conn.channel()
+        for name in queues:
+            ch.queue_delete(name)
+        for name in ("unroutable", "intake", "delivery", "status", "events", "dead", "departments"):
+            ch.exchange_delete(f"{topo.prefix}.{name}")
+        ch.close()
