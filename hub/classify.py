@@ -89,11 +89,14 @@ class TermIndex:
 
 
 def _terms(by_language: Mapping[str, list[Any]] | None, normalise: Mapping[str, str]) -> list[Term]:
+    """All terms of a `{language: [term, ...]}` block; languages only help people read it."""
     return [Term.parse(raw, normalise) for raws in (by_language or {}).values() for raw in raws]
 
 
 @dataclass
 class Taxonomy:
+    """The vocabulary from `config/taxonomy.yaml`, indexed for matching."""
+
     version: str
     category_ids: list[str]
     names: dict[str, dict[str, str]]
@@ -123,6 +126,7 @@ class Taxonomy:
         )
 
     def words(self, text: str) -> list[str]:
+        """Tokens of `text` after this taxonomy's informal spellings are normalised."""
         return tokens(text, self.normalise)
 
 
