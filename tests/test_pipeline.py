@@ -192,3 +192,28 @@ def test_invalid_complaint_on_the_bus_is_dead_lettered_naming_the_field(hub: Hub
         [dead] = consume_all(hub, hub.topology.dead, 1)
     bus.close()
     assert {"field": "complaint.text", "reason": "is required"} in dead["body"]["errors"]
+
+
+@pytest.mark.rabbitmq
+def test_complaint_accepted_while_the_broker_is_down_is_delivered_once_it_is_back(
+        amqp_url: str, database_url: str, bus_prefix: str) -> None:
+    down = make_hub("amqp://guest:guest@127.0.0.1:1//", database_url, bus_prefix)
+    from fastapi.testclient import TestClient
+
+    from hub.api import create_app
+
+    with TestClient(create_app(down, relay=False)) as client:
+        resp = client.post("/v1/complaints", json=ROADS)
+    assert resp.status_code == 201
+    cid = resp.json()["id"]
+    assert down.store.outbox_backlog() == 1
+    up = make_hub(amqp_url, database_url, bus_prefix)
+    try:
+        with running(up):
+            view = wait_for(lambda: settled(up, cid))
+        assert [d["status"] for d in view["deliveries"]] == ["delivered"]
+        assert up.store.outbox_backlog() == 0
+    finally:
+        delete_topology(up, amqp_url)
+        down.store.engine.dispose()
+        up.store.engine.dispose()

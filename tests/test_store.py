@@ -1,0 +1,90 @@
+"""The store and the outbox on SQLite and on the real PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from typing import Iterator
+
+import pytest
+
+from hub.intake import accept
+from hub.outbox import relay
+from hub.store import Store, delivery_id
+
+COMPLAINT = {"channel": "jaki", "external_ref": "S-1", "text": "Lampu jalan mati di Jl. Kemang Raya."}
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    s = Store(database_url)
+    yield s
+    s.engine.dispose()
+
+
+class RecordingBus:
+    """Stands in for the broker to observe what a relay publishes (the real broker is covered
+    by test_pipeline); can be told to fail after n publishes."""
+
+    def __init__(self, fail_after: int | None = None) -> None:
+        self.published: list[str] = []
+        self.fail_after = fail_after
+        self.lock = threading.Lock()
+
+    def publish(self, exchange: str, routing_key: str, body: str, *, message_id: str, headers: dict) -> None:
+        with self.lock:
+            if self.fail_after is not None and len(self.published) >= self.fail_after:
+                raise ConnectionError("broker went away")
+            self.published.append(message_id)
+
+
+def test_accepted_complaint_is_stored_with_its_received_event_and_intake_message(store: Store) -> None:
+    result = accept(store, COMPLAINT)
+    view = store.complaint(result.complaint_id)
+    assert view["status"] == "received" and view["complaint"] == COMPLAINT
+    assert [e["type"] for e in view["timeline"]] == ["received"]
+    assert store.outbox_backlog() == 1
+
+
+def test_same_channel_and_reference_is_stored_once(store: Store) -> None:
+    a, b = accept(store, COMPLAINT), accept(store, COMPLAINT)
+    assert a.complaint_id == b.complaint_id and a.created and not b.created
+    assert store.outbox_backlog() == 1
+
+
+def test_relay_marks_only_confirmed_messages_and_resumes_after_a_broker_failure(store: Store) -> None:
+    for i in range(5):
+        accept(store, {**COMPLAINT, "external_ref": f"S-{i}"})
+    flaky = RecordingBus(fail_after=2)
+    with pytest.raises(ConnectionError):
+        relay(store, flaky)
+    assert store.outbox_backlog() == 3
+    healthy = RecordingBus()
+    assert relay(store, healthy) == 3
+    assert store.outbox_backlog() == 0
+    assert set(flaky.published).isdisjoint(healthy.published)
+
+
+def test_delivery_ids_are_stable_for_a_complaint_and_destination() -> None:
+    assert delivery_id("c-1", "pam-jaya") == delivery_id("c-1", "pam-jaya")
+    assert delivery_id("c-1", "pam-jaya") != delivery_id("c-1", "pgn")
+
+
+@pytest.mark.postgres
+def test_concurrent_relays_on_postgresql_never_publish_a_message_twice(postgres_url: str) -> None:
+    store = Store(postgres_url)
+    for i in range(200):
+        accept(store, {**COMPLAINT, "external_ref": f"P-{i}"})
+    bus = RecordingBus()
+
+    def drain() -> None:
+        while relay(store, bus, limit=10):
+            pass
+
+    threads = [threading.Thread(target=drain) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(bus.published) == 200 == len(set(bus.published))
+    assert store.outbox_backlog() == 0
+    store.engine.dispose()
