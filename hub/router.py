@@ -100,6 +100,7 @@ class Router:
         complaint_id = doc.get("complaint_id")
         if complaint_id is None:
             complaint_id = accept(store, doc["complaint"], actor="bus").complaint_id
+        structlog.contextvars.bind_contextvars(complaint_id=complaint_id)
         try:
             message_ids = route(self.hub, complaint_id)
         except LookupError:
