@@ -27,6 +27,8 @@ class InvalidMessage(LaporHubError):
         self.schema = schema
         self.errors = errors
         detail = "; ".join(f"{e.field}: {e.reason}" for e in errors[:5])
+        if len(errors) > 5:
+            detail += f"; and {len(errors) - 5} more"
         super().__init__(f"invalid {schema}: {detail}")
 
 

@@ -116,14 +116,15 @@ def rule_matches(rule: Rule, complaint: Mapping[str, Any], c: Classification, wo
 def decide(complaint: Mapping[str, Any], c: Classification, ruleset: RuleSet, registry: Registry,
            taxonomy: Taxonomy) -> Decision:
     """Walk the rules in order; collect recipients until a matching rule stops; else triage."""
-    if c.confidence < ruleset.min_confidence:
-        reason = (f"classified as {c.category} with confidence {c.confidence:.2f}, below "
-                  f"{ruleset.min_confidence:.2f}: a person decides")
-        return Decision(ruleset.version, (Target(ruleset.triage, "low-confidence", reason),), (), reason)
+    unsure = c.confidence < ruleset.min_confidence
     words = taxonomy.words(f"{complaint.get('title') or ''} {complaint.get('text') or ''}")
     targets: dict[str, Target] = {}
     matched: list[str] = []
     for rule in ruleset.rules:
+        # When the category is uncertain, only rules that do not depend on it may act
+        # (an emergency is copied to BPBD whatever it turns out to be about).
+        if unsure and "category" in rule.when:
+            continue
         if not rule_matches(rule, complaint, c, words, taxonomy.normalise):
             continue
         matched.append(rule.id)
@@ -135,6 +136,12 @@ def decide(complaint: Mapping[str, Any], c: Classification, ruleset: RuleSet, re
             targets.setdefault(res.destination.id, Target(res.destination.id, rule.id, reason))
         if rule.stop:
             break
+    if unsure:
+        reason = (f"classified as {c.category} with confidence {c.confidence:.2f}, below "
+                  f"{ruleset.min_confidence:.2f}: a person decides")
+        triage = Target(ruleset.triage, "low-confidence", reason)
+        return Decision(ruleset.version, (triage, *(t for t in targets.values() if t.destination != ruleset.triage)),
+                        tuple(matched), reason)
     if not targets:
         reason = f"no rule matched category {c.category}: a person decides"
         return Decision(ruleset.version, (Target(ruleset.triage, "fallback", reason),), tuple(matched), reason)
@@ -195,6 +202,6 @@ def check(ruleset: RuleSet, registry: Registry, taxonomy: Taxonomy, areas_known:
         for cat in taxonomy.category_ids:
             if cat not in reached:
                 problems.append(ConfigProblem(
-                    file, "rules", f"no rule reaches category {cat!r}; such complaints fall back "
-                                   f"to {ruleset.triage!r}"))
+                    file, "rules", f"no rule reaches category {cat!r}: add a rule for it (one that "
+                                   f"sends it to {ruleset.triage!r} if a person should decide)"))
     return problems

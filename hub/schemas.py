@@ -79,8 +79,10 @@ def errors(name: str, instance: Any) -> list[FieldError]:
         # oneOf/anyOf failures are clearer when reported by their deepest cause.
         leaf = min(err.context, key=lambda e: len(e.absolute_path) * -1) if err.context else err
         found.append(FieldError(field_path(leaf), _reason(leaf)))
-    unique = {(e.field, e.reason): e for e in found}
-    return sorted(unique.values(), key=lambda e: e.field)
+    first_per_field: dict[str, FieldError] = {}
+    for e in found:
+        first_per_field.setdefault(e.field, e)
+    return sorted(first_per_field.values(), key=lambda e: e.field)
 
 
 def validate(name: str, instance: Any) -> Any:

@@ -220,6 +220,13 @@ def test_low_confidence_goes_to_triage_even_when_a_rule_would_match(route):
     assert "0.12" in d.reason and "below 0.30" in d.reason
 
 
+def test_uncertain_emergency_still_reaches_bpbd_beside_triage(route):
+    d = route(classified("roads", confidence=0.1, city="jakarta-selatan", urgency="emergency"))
+    assert d.destinations == ["triage", "pusdalops-bpbd"]
+    assert d.targets[0].rule_id == "low-confidence"
+    assert d.matched_rules == ("emergency-copy-bpbd",)
+
+
 def test_confidence_exactly_at_the_minimum_is_routed(route):
     rules = ruleset({"id": "roads", "when": {"category": ["roads"]}, "send_to": ["dinas-bina-marga"]},
                     min_confidence=0.5)
