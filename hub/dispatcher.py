@@ -74,6 +74,7 @@ class Dispatcher:
                                   delivered_at=now(), last_error=None)
             store.add_event(conn, cid, "delivered", {"destination": dest_id, "detail": receipt.detail},
                             delivery_id_=did)
+            store.settle_complaint(conn, cid)
         log.info("delivery.delivered", destination=dest_id, attempts=len(receipt.attempts))
         return "delivered"
 
@@ -93,6 +94,7 @@ class Dispatcher:
             store.add_event(conn, cid, "delivery_failed", {"destination": dest_id, "reason": reason},
                             delivery_id_=did)
             mid = deadletter.enqueue(store, conn, dead)
+            store.settle_complaint(conn, cid)
         relay(store, self.bus, message_ids=[mid])
         log.warning("delivery.dead_lettered", destination=dest_id, reason=reason)
         return "dead"

@@ -237,6 +237,17 @@ class Store:
         conn.execute(deliveries.update().where(deliveries.c.id == delivery_id_)
                      .values(updated_at=now(), **values))
 
+    def settle_complaint(self, conn: Connection, complaint_id: str) -> str:
+        """Once no delivery is pending: `delivered`, or `delivery_failed` if any went dead."""
+        statuses = set(conn.execute(sa.select(deliveries.c.status)
+                                    .where(deliveries.c.complaint_id == complaint_id)).scalars())
+        if not statuses or "pending" in statuses:
+            return "routed"
+        status = "delivery_failed" if "dead" in statuses else "delivered"
+        conn.execute(complaints.update().where(complaints.c.id == complaint_id)
+                     .values(status=status, updated_at=now()))
+        return status
+
     # -- events -----------------------------------------------------------------------------
 
     def add_event(self, conn: Connection, complaint_id: str, type_: str, data: Mapping[str, Any],

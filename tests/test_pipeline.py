@@ -98,6 +98,7 @@ def test_complaint_posted_over_http_arrives_in_the_city_roads_office_queue(hub: 
     assert msg["message_id"] == delivery["delivery_id"] == view["deliveries"][0]["id"]
     assert msg["persistent"]
     assert [d["status"] for d in view["deliveries"]] == ["delivered"]
+    assert wait_for(lambda: hub.store.complaint(cid)["status"] == "delivered")
 
 
 def test_operator_webhook_is_signed_so_an_independent_verifier_accepts_it(hub: Hub) -> None:
@@ -150,6 +151,7 @@ def test_endpoint_that_always_fails_ends_on_the_dead_letter_queue_with_the_reaso
     assert "failed after 3 attempts" in letter["reason"] and "HTTP 500" in letter["reason"]
     assert json.loads(letter["original"])["delivery_id"] == d["id"]
     assert any(e["type"] == "delivery_failed" for e in view["timeline"])
+    assert hub.store.complaint(cid)["status"] == "delivery_failed"
 
 
 def test_client_error_from_an_operator_is_not_retried(hub: Hub) -> None:
