@@ -160,3 +160,17 @@ class Bus:
                     pass
                 time.sleep(1)
                 self.connection = self.connection.clone()
+
+
+def ack_after(process: Callable[[bytes | str, str | None], object], message: Message, worker: str) -> None:
+    """Ack once `process` has done its work (including any dead-lettering). On an unexpected
+    error (store or broker trouble) keep the message: requeue it after a pause."""
+    structlog.contextvars.clear_contextvars()
+    try:
+        process(message.body, message.delivery_info.get("routing_key"))
+    except Exception as exc:  # noqa: BLE001 - whatever failed, the message must not be lost
+        log.error(f"{worker}.failed", error=repr(exc))
+        time.sleep(1)
+        message.requeue()
+        return
+    message.ack()

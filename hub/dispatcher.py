@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from typing import Any
 
 import structlog
@@ -17,7 +16,7 @@ from kombu.message import Message
 
 import adapters
 from hub import deadletter, schemas
-from hub.bus import Bus
+from hub.bus import Bus, ack_after
 from hub.errors import InvalidMessage, LaporHubError, UnknownDestination
 from hub.outbox import relay
 from hub.runtime import Hub
@@ -108,15 +107,7 @@ class Dispatcher:
         return "dead"
 
     def handle(self, message: Message) -> None:
-        structlog.contextvars.clear_contextvars()
-        try:
-            self.process(message.body, message.delivery_info.get("routing_key"))
-        except Exception as exc:  # noqa: BLE001 - store or broker trouble: keep the message
-            log.error("dispatcher.failed", error=repr(exc))
-            time.sleep(1)
-            message.requeue()
-            return
-        message.ack()
+        ack_after(self.process, message, "dispatcher")
 
     def queues(self) -> list:
         ids = self.only or [d.id for d in self.hub.config.registry]

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from typing import Any, Mapping
 
 import structlog
 from kombu.message import Message
 
 from hub import deadletter, schemas
-from hub.bus import Bus
+from hub.bus import Bus, ack_after
 from hub.classify import classify
 from hub.destinations import Destination
 from hub.errors import InvalidMessage
@@ -118,15 +117,7 @@ class Router:
         return None
 
     def handle(self, message: Message) -> None:
-        structlog.contextvars.clear_contextvars()
-        try:
-            self.process(message.body, message.delivery_info.get("routing_key"))
-        except Exception as exc:  # noqa: BLE001 - store or broker trouble: keep the message
-            log.error("router.failed", error=repr(exc))
-            time.sleep(1)
-            message.requeue()
-            return
-        message.ack()
+        ack_after(self.process, message, "router")
 
     def run(self, stop: threading.Event) -> None:
         self.bus.declare(self.hub.delivery_queues())
