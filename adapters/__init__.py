@@ -42,6 +42,12 @@ class Attempt:
 class Receipt:
     attempts: list[Attempt]
     detail: str = ""
+    remote_ref: str | None = None  # the destination's own id for what it received, if it gives one
+
+
+def message_id(message: Mapping[str, Any]) -> str:
+    """The id a receiver deduplicates on: a delivery's delivery_id, a notice's notice_id."""
+    return message.get("delivery_id") or message["notice_id"]
 
 
 class Failed(DeliveryFailed):

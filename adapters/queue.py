@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar, Mapping
 
-from adapters import Attempt, Context, Failed, Receipt
+from adapters import Attempt, Context, Failed, Receipt, message_id
 from hub.destinations import Destination
 
 
@@ -30,7 +30,7 @@ class QueueAdapter:
                 self.bus.declare([self.queue])
                 self._declared = True
             self.bus.publish("departments", self.destination.id, json.dumps(delivery, ensure_ascii=False),
-                             message_id=delivery["delivery_id"],
+                             message_id=message_id(delivery),
                              headers={"laporhub-complaint-id": delivery["complaint_id"]})
         except Exception as exc:  # noqa: BLE001 - the broker's errors are many; all mean "not delivered"
             self._declared = False

@@ -10,7 +10,7 @@ from typing import Any, Callable, ClassVar, Mapping
 import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
-from adapters import Attempt, Context, Failed, Receipt
+from adapters import Attempt, Context, Failed, Receipt, message_id
 from hub import signing
 from hub.destinations import Destination
 
@@ -102,7 +102,7 @@ class WebhookAdapter:
         retrying = Retrying(stop=stop_after_attempt(self.max_attempts), wait=self._wait,
                             retry=retry_if_exception_type(_Retry), reraise=True, **kwargs)
         try:
-            resp = retrying(self._post, body, delivery["delivery_id"], attempts)
+            resp = retrying(self._post, body, message_id(delivery), attempts)
         except _Retry as exc:
             raise Failed(f"webhook to {self.url} failed after {len(attempts)} attempts: {exc}",
                          attempts, retryable=True) from None

@@ -78,6 +78,7 @@ def create_app(hub: Hub, relay: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.hub = hub
+    app.state.relayer = relayer
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -120,12 +121,11 @@ def create_app(hub: Hub, relay: bool = True) -> FastAPI:
             headers={"location": f"/v1/complaints/{cid}"},
         )
 
-    @app.get("/v1/complaints/{complaint_id}", summary="A complaint: classification, decision, deliveries, timeline")
-    def get_complaint(complaint_id: str) -> JSONResponse:
-        found = hub.store.complaint(complaint_id)
-        if found is None:
-            return _error(404, "not_found", f"no complaint {complaint_id!r}")
-        return JSONResponse(found)
+    from hub.lifecycle_api import router as lifecycle_router
+    from hub.open311 import router as open311_router
+
+    app.include_router(lifecycle_router)
+    app.include_router(open311_router)
 
     @app.get("/v1/complaints", summary="Most recent complaints")
     def list_complaints(limit: int = 50) -> JSONResponse:

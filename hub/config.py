@@ -16,10 +16,12 @@ from hub.classify import Taxonomy
 from hub.destinations import Registry
 from hub.errors import ConfigError, ConfigProblem
 from hub.rules import RuleSet, check
+from hub import policy as policy_mod
 
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "config"
 FILES = {"taxonomy": "taxonomy.yaml", "areas": "areas.yaml",
-         "destinations": "destinations.yaml", "rules": "rules.yaml"}
+         "destinations": "destinations.yaml", "rules": "rules.yaml",
+         "lifecycle": "lifecycle.yaml"}
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -31,6 +33,7 @@ class HubConfig:
     registry: Registry
     ruleset: RuleSet
     documents: dict[str, Any]
+    policy: "policy_mod.Policy | None" = None
 
 
 def interpolate(value: Any, env: dict[str, str] | os._Environ[str] = os.environ, where: str = "",
@@ -96,7 +99,9 @@ def load(directory: str | Path | None = None, overrides: dict[str, Any] | None =
             if parent not in registry:
                 problems.append(ConfigProblem(FILES["destinations"], f"templates[{i}].parent",
                                               f"unknown destination {parent!r}"))
-        config = HubConfig(directory, taxonomy, areas, registry, ruleset, docs)
+        policy = policy_mod.Policy.from_config(docs["lifecycle"])
+        problems.extend(policy_mod.check(policy, registry, {r.id for r in ruleset.rules}))
+        config = HubConfig(directory, taxonomy, areas, registry, ruleset, docs, policy)
     errors = [p for p in problems if p.severity == "error"]
     if strict and errors:
         raise ConfigError(errors)

@@ -43,6 +43,10 @@ class Dispatcher:
         """Deliver one message; returns the outcome: delivered, duplicate, dead."""
         try:
             doc = json.loads(raw)
+            if isinstance(doc, dict) and doc.get("type") == "laporhub.notice.v1":
+                from hub import notices
+
+                return notices.process(self, doc, raw, routing_key)
             schemas.validate("delivery", doc)
         except (ValueError, UnicodeDecodeError) as exc:
             return self._dead_message(f"delivery message is not JSON: {exc}", raw, routing_key)
@@ -70,7 +74,8 @@ class Dispatcher:
                 store.add_event(conn, cid, "delivery_attempt", {"destination": dest_id, **attempt.as_dict()},
                                 delivery_id_=did)
             store.update_delivery(conn, did, status="delivered", attempts=current["attempts"] + len(receipt.attempts),
-                                  delivered_at=now(), last_error=None)
+                                  delivered_at=now(), last_error=None,
+                                  **({"remote_ref": receipt.remote_ref} if receipt.remote_ref else {}))
             store.add_event(conn, cid, "delivered", {"destination": dest_id, "detail": receipt.detail},
                             delivery_id_=did)
             store.settle_complaint(conn, cid)

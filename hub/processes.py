@@ -13,6 +13,7 @@ import uvicorn
 from hub.api import create_app
 from hub.dispatcher import Dispatcher
 from hub.router import Router
+from hub.status import StatusConsumer
 from hub.runtime import Hub
 
 log = structlog.get_logger("hub.processes")
@@ -35,6 +36,7 @@ def workers(hub: Hub, routers: int = 1, dispatchers: int = 1) -> Iterator[thread
                for i in range(routers)]
     threads += [threading.Thread(target=Dispatcher(hub).run, args=(stop,), name=f"dispatcher-{i}", daemon=True)
                 for i in range(dispatchers)]
+    threads += [threading.Thread(target=StatusConsumer(hub).run, args=(stop,), name="status", daemon=True)]
     for t in threads:
         t.start()
     try:

@@ -205,3 +205,26 @@ def check(ruleset: RuleSet, registry: Registry, taxonomy: Taxonomy, areas_known:
                     file, "rules", f"no rule reaches category {cat!r}: add a rule for it (one that "
                                    f"sends it to {ruleset.triage!r} if a person should decide)"))
     return problems
+
+
+def alternatives(complaint: Mapping[str, Any], c: Classification, ruleset: RuleSet, registry: Registry,
+                 taxonomy: Taxonomy, exclude: set[str] | frozenset[str]) -> tuple[Target, ...]:
+    """After a rejection or transfer: the first matching rule that still names someone not in
+    `exclude` (those who refused it or hold it already), with only those destinations; else ()."""
+    unsure = c.confidence < ruleset.min_confidence
+    words = taxonomy.words(f"{complaint.get('title') or ''} {complaint.get('text') or ''}")
+    for rule in ruleset.rules:
+        if unsure and "category" in rule.when:
+            continue
+        if not rule_matches(rule, complaint, c, words, taxonomy.normalise):
+            continue
+        found: dict[str, Target] = {}
+        for ref in rule.send_to:
+            res = registry.resolve(ref, c.area)
+            if res.destination.id in exclude:
+                continue
+            reason = f"rule {rule.id}: {rule.describe()}, after {', '.join(sorted(exclude))} had it"
+            found.setdefault(res.destination.id, Target(res.destination.id, rule.id, reason))
+        if found:
+            return tuple(found.values())
+    return ()

@@ -34,6 +34,9 @@ complaints = sa.Table(
     sa.Column("ruleset_version", sa.String(64)),
     sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    # Lifecycle (hub/lifecycle.py): open, in_progress, needs_info, resolved, closed.
+    sa.Column("state", sa.String(32), nullable=False, default="open", server_default="open"),
+    sa.Column("supervisor", sa.Boolean, nullable=False, default=False, server_default=sa.false()),
     sa.UniqueConstraint("channel", "external_ref", name="uq_complaints_channel_ref"),
 )
 
@@ -51,6 +54,14 @@ deliveries = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("delivered_at", sa.DateTime(timezone=True)),
+    # Lifecycle (hub/lifecycle.py), apart from the transport status above.
+    sa.Column("state", sa.String(32), nullable=False, default="sent", server_default="sent"),
+    sa.Column("state_at", sa.DateTime(timezone=True)),
+    sa.Column("acknowledged_at", sa.DateTime(timezone=True)),
+    sa.Column("clock_from", sa.DateTime(timezone=True)),  # SLA clock start; created_at when unset
+    sa.Column("sends", sa.Integer, nullable=False, default=1, server_default="1"),
+    sa.Column("handoff", sa.JSON),  # why this destination got it after a rejection or transfer
+    sa.Column("remote_ref", sa.String(200)),  # the destination's own id (e.g. Open311 request id)
     sa.UniqueConstraint("complaint_id", "destination", name="uq_deliveries_complaint_destination"),
 )
 
@@ -185,6 +196,8 @@ class Store:
             "complaint": row["body"],
             "classification": row["classification"],
             "decision": row["decision"],
+            "state": row["state"],
+            "supervisor": bool(row["supervisor"]),
             "deliveries": [self._delivery_dict(d) for d in dels],
             "timeline": [
                 {"type": e["type"], "at": _iso(e["at"]), "actor": e["actor"],
@@ -209,6 +222,8 @@ class Store:
             "adapter": d["adapter"], "rule_id": d["rule_id"], "reason": d["reason"],
             "status": d["status"], "attempts": d["attempts"], "last_error": d["last_error"],
             "created_at": _iso(d["created_at"]), "delivered_at": _iso(d["delivered_at"]),
+            "state": d["state"], "state_at": _iso(d["state_at"]),
+            "acknowledged_at": _iso(d["acknowledged_at"]), "remote_ref": d["remote_ref"],
         }
 
     def insert_delivery(self, conn: Connection, complaint_id: str, destination: str, adapter: str,
@@ -293,3 +308,78 @@ class Store:
     def iter_table(self, table: sa.Table) -> Iterator[Mapping[str, Any]]:
         with self.engine.connect() as conn:
             yield from conn.execute(sa.select(table)).mappings()
+
+
+# -- closing the loop: status updates, hand-offs, escalations, notices, feedback -------------------
+# Used by hub/status.py, hub/reroute.py, hub/scheduler.py, hub/citizen.py and hub/notices.py.
+
+status_updates = sa.Table(
+    "status_updates", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("destination", sa.String(128), nullable=False),
+    sa.Column("update_id", sa.String(200), nullable=False),
+    sa.Column("complaint_id", sa.String(64), nullable=False, index=True),
+    sa.Column("delivery_id", sa.String(64)),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("body", sa.JSON, nullable=False),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("destination", "update_id", name="uq_status_updates_destination_update"),
+)
+
+webhook_ids = sa.Table(
+    "webhook_ids", metadata,
+    sa.Column("destination", sa.String(128), primary_key=True),
+    sa.Column("webhook_id", sa.String(200), primary_key=True),
+    sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False, index=True),
+)
+
+hops = sa.Table(
+    "hops", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("complaint_id", sa.String(64), nullable=False, index=True),
+    sa.Column("from_destination", sa.String(128), nullable=False),
+    sa.Column("to_destinations", sa.JSON, nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),  # rejected, transferred
+    sa.Column("category", sa.String(64)),
+    sa.Column("reason", sa.Text),
+    sa.Column("actor", sa.String(128), nullable=False),
+    sa.Column("held_seconds", sa.Float, nullable=False),  # time lost: delivery created -> passed on
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+)
+
+escalations = sa.Table(
+    "escalations", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("delivery_id", sa.String(64), nullable=False),
+    sa.Column("complaint_id", sa.String(64), nullable=False, index=True),
+    sa.Column("kind", sa.String(32), nullable=False),  # acknowledge, resolve
+    sa.Column("level", sa.Integer, nullable=False),
+    sa.Column("sends", sa.Integer, nullable=False, default=1),  # which send of the delivery breached
+    sa.Column("breach", sa.JSON, nullable=False),
+    sa.Column("scheduler", sa.String(128), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("delivery_id", "sends", "kind", "level", name="uq_escalations_once_per_level"),
+)
+
+notices = sa.Table(
+    "notices", metadata,
+    sa.Column("id", sa.String(128), primary_key=True),
+    sa.Column("complaint_id", sa.String(64), nullable=False, index=True),
+    sa.Column("destination", sa.String(128), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),  # event, escalation
+    sa.Column("status", sa.String(32), nullable=False),  # pending, delivered, dead
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("last_error", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("delivered_at", sa.DateTime(timezone=True)),
+)
+
+feedback = sa.Table(
+    "feedback", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("complaint_id", sa.String(64), nullable=False, index=True),
+    sa.Column("action", sa.String(16), nullable=False),  # confirm, reopen, rate
+    sa.Column("rating", sa.Integer),
+    sa.Column("text", sa.Text),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+)

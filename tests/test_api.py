@@ -69,11 +69,11 @@ def test_unknown_complaint_is_a_404_with_a_json_body(client: TestClient) -> None
     assert resp.status_code == 404 and resp.json()["error"] == "not_found"
 
 
-def test_complaint_view_explains_classification_decision_deliveries_and_timeline(hub: Hub) -> None:
+def test_admin_view_explains_classification_decision_deliveries_and_timeline(hub: Hub) -> None:
     with running(hub) as client:
         cid = client.post("/v1/complaints", json=COMPLAINT).json()["id"]
         wait_for(lambda: settled(hub, cid))
-        view = client.get(f"/v1/complaints/{cid}").json()
+        view = client.get(f"/v1/admin/complaints/{cid}").json()
     assert view["classification"]["category"] == "waste"
     assert view["classification"]["evidence"]["matches"]["waste"]
     assert view["decision"]["ruleset_version"]

@@ -1,0 +1,146 @@
+"""HTTP endpoints for the complaint lifecycle: status callbacks from operators, the citizen's
+public view and feedback, the administrators' full view and the hand-offs report.
+
+The split between citizen and administrator views is by path: /v1/complaints/{id} is public,
+/v1/admin/... is for administrators (API keys and roles guard it once they exist).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from hub import citizen, handoffs, signing, status
+from hub.errors import ComplaintNotFound, FieldError, InvalidMessage
+from hub.lifecycle import IllegalTransition
+from hub.runtime import Hub
+
+router = APIRouter()
+MAX_BODY = 64 * 1024
+
+
+def _error(code: int, error: str, message: str, errors: list[FieldError] | None = None, **extra: Any) -> JSONResponse:
+    body: dict[str, Any] = {"error": error, "message": message, **extra}
+    if errors is not None:
+        body["errors"] = [e.as_dict() for e in errors]
+    return JSONResponse(body, status_code=code)
+
+
+def _conflict(exc: IllegalTransition) -> JSONResponse:
+    return _error(409, "illegal_transition", str(exc), current=exc.current, requested=exc.requested,
+                  allowed=list(exc.allowed))
+
+
+def _wake(request: Request) -> None:
+    relayer = getattr(request.app.state, "relayer", None)
+    if relayer:
+        relayer.wake.set()
+
+
+def _json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidMessage("body", [FieldError("$", f"not valid JSON: {exc}")]) from None
+
+
+@router.post("/v1/complaints/{complaint_id}/status", summary="An operator reports status (signed callback)",
+             responses={200: {"description": "Applied, or a repeat of an applied update_id"},
+                        401: {"description": "Unsigned, wrongly signed or stale"},
+                        403: {"description": "The complaint was not delivered to this destination"},
+                        409: {"description": "Replayed webhook-id, or a transition the current state does not allow"},
+                        422: {"description": "Not a valid status update"}})
+async def post_status(complaint_id: str, request: Request) -> JSONResponse:
+    """Signed per Standard Webhooks with the destination's own webhook secret (the one the hub
+    signs its deliveries to it with); the timestamp must be within 5 minutes; a webhook-id is
+    accepted once."""
+    hub: Hub = request.app.state.hub
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        return _error(413, "too_large", f"body is {len(raw)} bytes; the limit is {MAX_BODY}")
+    try:
+        doc = _json(raw)
+    except InvalidMessage as exc:
+        return _error(400, "invalid_json", "body is not valid JSON", exc.errors)
+    dest_id = doc.get("destination") if isinstance(doc, dict) else None
+    reg = hub.config.registry
+    secret = reg.get(dest_id).options.get("secret") if isinstance(dest_id, str) and dest_id in reg else None
+    if not secret:
+        return _error(401, "invalid_signature", "the body's destination has no webhook secret to verify with",
+                      [FieldError("destination", "must be a destination that has a webhook secret")])
+    secrets = [secret] if isinstance(secret, str) else list(secret)
+    headers = dict(request.headers)
+    failure = None
+    for s in secrets:
+        try:
+            signing.verify(s, headers, raw)
+            failure = None
+            break
+        except signing.SignatureError as exc:
+            failure = str(exc)
+    if failure:
+        return _error(401, "invalid_signature", failure)
+    webhook_id = headers["webhook-id"]
+    if status.webhook_id_seen(hub, dest_id, webhook_id):
+        return _error(409, "replayed", f"webhook-id {webhook_id!r} was already used")
+    if doc.get("complaint_id") != complaint_id:
+        return _error(422, "invalid_status_update", "the body's complaint_id is not the one in the path",
+                      [FieldError("complaint_id", f"must be {complaint_id!r}")])
+    try:
+        result = status.apply(hub, doc)
+    except InvalidMessage as exc:
+        return _error(422, "invalid_status_update", "the status update is not valid", exc.errors)
+    except ComplaintNotFound as exc:
+        return _error(404, "not_found", str(exc))
+    except status.NotDelivered as exc:
+        return _error(403, "not_delivered", str(exc))
+    except IllegalTransition as exc:
+        return _conflict(exc)
+    status.remember_webhook_id(hub, dest_id, webhook_id)
+    _wake(request)
+    return JSONResponse(result.as_dict())
+
+
+@router.get("/v1/complaints/{complaint_id}", summary="A complaint as the citizen sees it: state and public timeline")
+def get_complaint(complaint_id: str, request: Request) -> JSONResponse:
+    hub: Hub = request.app.state.hub
+    found = hub.store.complaint(complaint_id)
+    if found is None:
+        return _error(404, "not_found", f"no complaint {complaint_id!r}")
+    return JSONResponse(citizen.public_view(hub, found, found["state"]))
+
+
+@router.get("/v1/admin/complaints/{complaint_id}",
+            summary="A complaint in full (administrators): classification, decision, deliveries, internal timeline")
+def get_complaint_full(complaint_id: str, request: Request) -> JSONResponse:
+    found = request.app.state.hub.store.complaint(complaint_id)
+    if found is None:
+        return _error(404, "not_found", f"no complaint {complaint_id!r}")
+    return JSONResponse(found)
+
+
+@router.post("/v1/complaints/{complaint_id}/feedback", summary="The citizen confirms, reopens or rates a resolution",
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/json": {"schema": {"$ref": "https://laporhub.org/schemas/feedback.schema.json"}}}}})
+async def post_feedback(complaint_id: str, request: Request) -> JSONResponse:
+    hub: Hub = request.app.state.hub
+    try:
+        result = citizen.respond(hub, complaint_id, _json(await request.body()))
+    except InvalidMessage as exc:
+        return _error(422, "invalid_feedback", "the feedback is not valid", exc.errors)
+    except ComplaintNotFound as exc:
+        return _error(404, "not_found", str(exc))
+    except IllegalTransition as exc:
+        return _conflict(exc)
+    except citizen.ReopenWindowClosed as exc:
+        return _error(409, "reopen_window_closed", str(exc))
+    _wake(request)
+    return JSONResponse({"id": result["id"], "state": result["state"]})
+
+
+@router.get("/v1/reports/handoffs", summary="Rejections and transfers by (from, to) and by category, with median time lost")
+def get_handoffs(request: Request) -> JSONResponse:
+    return JSONResponse(handoffs.report(request.app.state.hub.store))
