@@ -177,6 +177,58 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return demo.run(sys.stdout)
 
 
+# -- closing the loop: status consumer, SLA scheduler, hand-offs report -------------------------
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from hub.processes import run_worker
+    from hub.status import StatusConsumer
+
+    run_worker(StatusConsumer(_hub(args)))  # type: ignore[arg-type]
+    return 0
+
+
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    import threading
+
+    from hub import scheduler
+    from hub.processes import stop_on_signals
+
+    hub = _hub(args)
+    if args.once:
+        with hub.bus() as bus:
+            bus.declare(hub.delivery_queues())
+            for b in scheduler.tick(hub, bus=bus):
+                print(json.dumps(b.as_dict(), ensure_ascii=False))
+        return 0
+    stop = threading.Event()
+    stop_on_signals(stop)
+    from hub import open311_sync
+
+    scheduler.run(hub, stop, interval=args.interval, extra=[lambda: open311_sync.pull_all(hub)])
+    return 0
+
+
+def cmd_report_handoffs(args: argparse.Namespace) -> int:
+    from hub import handoffs
+    from hub.store import Store
+
+    doc = handoffs.report(Store(_settings(args).database_url))
+    print(json.dumps(doc, ensure_ascii=False, indent=2) if args.json else handoffs.render(doc))
+    return 0
+
+
+def add_lifecycle_commands(sub: Any) -> None:
+    sub.add_parser("status", help="consume status updates from departments (the status queue)").set_defaults(fn=cmd_status)
+    s = sub.add_parser("scheduler", help="find SLA breaches and escalate each once per level; pull Open311 statuses")
+    s.add_argument("--interval", type=float, default=60.0, help="seconds between passes")
+    s.add_argument("--once", action="store_true", help="one pass, print what was escalated, exit")
+    s.set_defaults(fn=cmd_scheduler)
+    report = sub.add_parser("report", help="reports for administrators").add_subparsers(dest="report_cmd", required=True)
+    s = report.add_parser("handoffs", help="rejections and transfers by (from, to) and category, median time lost")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(fn=cmd_report_handoffs)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="laporhub", description="Routing and integration hub for citizen complaints.")
     p.add_argument("--config", help="configuration directory (default: $LAPORHUB_CONFIG_DIR or ./config)")
@@ -212,6 +264,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--count", type=int, help="stop after this many messages")
     s.add_argument("--timeout", type=float, default=5.0, help="with --count: give up after this many idle seconds")
     s.set_defaults(fn=cmd_subscribe)
+    add_lifecycle_commands(sub)
     return p
 
 

@@ -1,0 +1,2 @@
+def pull_all(hub):
+    return []
