@@ -356,3 +356,26 @@ async def get_token(request: Request, fmt: str, token: str) -> Response:
 
 def ids(items: Iterable[Mapping[str, Any]]) -> list[str]:
     return [i["service_request_id"] for i in items]
+
+
+@_route("/servicerequestupdates", method="POST")
+async def post_update(request: Request, fmt: str) -> Response:
+    """Push of status changes from a destination's own Open311 system (FixMyStreet's update
+    extension): api_key identifies the destination, service_request_id is that system's id."""
+    from hub import open311_sync, status
+
+    hub: Hub = request.app.state.hub
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    try:
+        applied = open311_sync.push(hub, form)
+    except PermissionError as exc:
+        raise Open311Error(403, 403, str(exc)) from None
+    except LookupError as exc:
+        raise Open311Error(404, 404, str(exc)) from None
+    except (InvalidMessage, status.NotDelivered, lifecycle.IllegalTransition) as exc:
+        raise Open311Error(400, 400, str(exc)) from None
+    relayer = getattr(request.app.state, "relayer", None)
+    if relayer:
+        relayer.wake.set()
+    return _respond(fmt, [{"update_id": form.get("update_id") or "", "applied": bool(applied and not applied.duplicate)}],
+                    "service_request_updates", "request_update")

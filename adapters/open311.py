@@ -1,0 +1,81 @@
+"""The `open311` adapter: forwards a delivery to a destination's own GeoReport v2 endpoint, the way
+FixMyStreet talks to council back-ends. Status changes come back by pull (hub/open311_sync.py,
+run by the scheduler) or push (POST /open311/v2/servicerequestupdates).
+
+Options: `endpoint` (the GeoReport v2 base URL), `api_key`, `jurisdiction_id`, `service_codes`
+(category -> the destination's service code; unmapped categories use the category id), `timeout`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Mapping
+
+import requests
+
+from adapters import Attempt, Context, Failed, Receipt
+from hub.destinations import Destination
+
+
+class Open311Adapter:
+    name: ClassVar[str] = "open311"
+
+    def __init__(self, destination: Destination, context: Context) -> None:
+        opts = destination.options
+        self.destination = destination
+        self.endpoint: str = opts["endpoint"].rstrip("/")
+        self.api_key: str | None = opts.get("api_key")
+        self.jurisdiction: str | None = opts.get("jurisdiction_id")
+        self.service_codes: Mapping[str, str] = opts.get("service_codes") or {}
+        self.timeout = float(opts.get("timeout", context.settings.webhook_timeout))
+        self.session = requests.Session()
+
+    def form(self, delivery: Mapping[str, Any]) -> dict[str, str]:
+        """The GeoReport v2 POST /requests form for a delivery."""
+        c = delivery["complaint"]
+        loc = c.get("location") or {}
+        category = delivery["classification"]["category"]
+        form = {"service_code": self.service_codes.get(category, category),
+                "description": ((c.get("title") + ": ") if c.get("title") else "") + c["text"],
+                "attribute[laporhub_complaint_id]": delivery["complaint_id"]}
+        if "latitude" in loc:
+            form.update(lat=str(loc["latitude"]), long=str(loc["longitude"]))
+        address = ", ".join(x for x in (loc.get("address"), loc.get("kelurahan"), loc.get("kecamatan"), loc.get("kota")) if x)
+        if address:
+            form["address_string"] = address
+        if c.get("attachments"):
+            form["media_url"] = c["attachments"][0]
+        reporter = c.get("reporter") or {}
+        if reporter.get("email"):
+            form["email"] = reporter["email"]
+        if reporter.get("phone"):
+            form["phone"] = reporter["phone"]
+        if self.api_key:
+            form["api_key"] = self.api_key
+        if self.jurisdiction:
+            form["jurisdiction_id"] = self.jurisdiction
+        return form
+
+    def deliver(self, delivery: Mapping[str, Any]) -> Receipt:
+        url = f"{self.endpoint}/requests.json"
+        try:
+            resp = self.session.post(url, data=self.form(delivery), timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise Failed(f"Open311 POST to {url} failed: {exc.__class__.__name__}",
+                         [Attempt(1, "retry", str(exc))], retryable=True) from None
+        if resp.status_code >= 500 or resp.status_code == 429:
+            raise Failed(f"Open311 POST to {url}: HTTP {resp.status_code}",
+                         [Attempt(1, "retry", f"HTTP {resp.status_code}")], retryable=True)
+        try:
+            body = resp.json()
+        except ValueError:
+            body = None
+        if resp.status_code >= 400 or not isinstance(body, list) or not body:
+            detail = body[0].get("description") if isinstance(body, list) and body and isinstance(body[0], dict) else resp.text[:200]
+            raise Failed(f"Open311 endpoint {url} refused the request (HTTP {resp.status_code}): {detail}",
+                         [Attempt(1, "failed", f"HTTP {resp.status_code}")])
+        ref = body[0].get("service_request_id") or body[0].get("token")
+        return Receipt([Attempt(1, "delivered", f"HTTP {resp.status_code}; service_request_id {ref}")],
+                       f"service_request_id {ref}", remote_ref=str(ref) if ref is not None else None)
+
+    def close(self) -> None:
+        self.session.close()
