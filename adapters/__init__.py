@@ -46,8 +46,12 @@ class Receipt:
 
 
 def message_id(message: Mapping[str, Any]) -> str:
-    """The id a receiver deduplicates on: a delivery's delivery_id, a notice's notice_id."""
-    return message.get("delivery_id") or message["notice_id"]
+    """The id a receiver deduplicates on: a delivery's delivery_id (with the send number when it
+    is sent again after a reopen or a return), a notice's notice_id."""
+    if message.get("delivery_id"):
+        send = (message.get("handoff") or {}).get("send")
+        return f"{message['delivery_id']}.{send}" if send else message["delivery_id"]
+    return message["notice_id"]
 
 
 class Failed(DeliveryFailed):

@@ -127,6 +127,7 @@ def resend(hub: Hub, conn: Connection, complaint: Mapping[str, Any], delivery: M
            handoff: Mapping[str, Any]) -> str:
     """Send an existing delivery again (after a reopen or a return): a new message id, pending again."""
     sends = (delivery.get("sends") or 1) + 1
+    handoff = {**handoff, "send": sends}
     conn.execute(deliveries.update().where(deliveries.c.id == delivery["id"]).values(
         status="pending", sends=sends, handoff=dict(handoff), updated_at=utcnow()))
     target = Target(delivery["destination"], delivery["rule_id"], delivery["reason"])
