@@ -82,8 +82,11 @@ class Router:
     """Consumes the intake queue. One per process; run as many processes as the load needs."""
 
     def __init__(self, hub: Hub, bus: Bus | None = None) -> None:
+        from hub.live import Worker
+
         self.hub = hub
         self.bus = bus or hub.bus()
+        self.worker = Worker(hub, "router")
 
     def process(self, raw: bytes | str, routing_key: str | None = None) -> str | None:
         """Route one intake message; park it as a dead letter if it can never be routed."""
@@ -117,9 +120,22 @@ class Router:
         return None
 
     def handle(self, message: Message) -> None:
+        from hub.live import is_control
+
+        if is_control(message, self.hub):
+            self.worker.on_control(message.body)
+            message.ack()
+            return
+        self.worker.tick()
         ack_after(self.process, message, "router")
 
     def run(self, stop: threading.Event) -> None:
         self.bus.declare(self.hub.delivery_queues())
-        log.info("router.started", broker=self.bus.connection.as_uri())
-        self.bus.consume([self.hub.topology.intake], self.handle, stop=stop)
+        log.info("router.started", broker=self.bus.connection.as_uri(),
+                 routing_version=self.hub.config.ruleset.version)
+        self.worker.report()
+        try:
+            self.bus.consume([self.hub.topology.intake, self.worker.control_queue], self.handle,
+                             stop=stop, idle=self.worker.tick)
+        finally:
+            self.worker.leave()
