@@ -25,8 +25,8 @@ const badge = (text) => h("span", { class: `badge ${text}` }, text);
 const when = (iso) => (iso ? new Date(iso).toLocaleString() : "—");
 function show(...nodes) { main.replaceChildren(...nodes); }
 function table(headers, rows) {
-  return h("div", { class: "scroll" }, h("table", {}, h("thead", {}, h("tr", {}, headers.map((x) => h("th", {}, x)))),
-    h("tbody", {}, rows)));
+  const body = rows instanceof HTMLTableSectionElement ? rows : h("tbody", {}, rows);
+  return h("div", { class: "scroll" }, h("table", {}, h("thead", {}, h("tr", {}, headers.map((x) => h("th", {}, x)))), body));
 }
 function errorList(errors) {
   if (!errors || !errors.length) return null;
@@ -155,7 +155,7 @@ function editorCard(current) {
     }
     rows.replaceChildren(...ed.doc.rules.map((r, i) => {
       const mine = byRule[i] || [];
-      const input = h("input", { "data-rule": r.id, "aria-label": `send ${r.id} to`, value: (r.send_to || []).join(", "),
+      const input = h("input", { class: "send-to", "data-rule": r.id, "aria-label": `send ${r.id} to`, value: (r.send_to || []).join(", "),
         disabled: !isAdmin(), oninput: () => { r.send_to = input.value.split(",").map((s) => s.trim()).filter(Boolean); ed.previewed = null; publishBtn.disabled = true; } });
       const cond = Object.entries(r.when || {}).map(([k, v]) => `${k}: ${v.join(", ")}`).join("; ") || "every complaint";
       return h("tr", { class: mine.length ? "has-error" : "", id: `rule-${r.id}` },
@@ -322,8 +322,12 @@ async function pageDestinations() {
       h("td", {}, `${hl.pending ?? "?"} pending`, hl.queue_depth !== null && hl.queue_depth !== undefined ? h("div", { class: "muted" }, `${hl.queue_depth} in queue`) : ""),
       h("td", {}, actions));
   });
+  const filter = h("input", { type: "search", id: "destination-filter", placeholder: "name, id, kind or adapter", oninput: () => {
+    const words = filter.value.toLowerCase();
+    for (const tr of rows) tr.hidden = words && !tr.textContent.toLowerCase().includes(words);
+  } });
   show(h("h1", {}, "Destinations"), h("section", { class: "card" },
-    isAdmin() ? h("div", { class: "row" }, h("label", {}, "Reason", reason)) : "", msg,
+    h("div", { class: "row" }, h("label", {}, "Find", filter), isAdmin() ? h("label", {}, "Reason", reason) : ""), msg,
     table(["destination", "state", "last success", "last error", "waiting", ""], rows),
     h("p", { class: "muted" }, "A paused destination's deliveries wait in its queue and go out, in order, when it resumes. Circuit state shows where the hub has a circuit breaker.")));
 }
