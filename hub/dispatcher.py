@@ -153,8 +153,8 @@ class Dispatcher:
             self._round.set()
 
     def _idle(self, stop: threading.Event) -> None:
-        if self.worker.tick():
-            self._new_round_if_queues_changed()
+        self.worker.tick()
+        self._new_round_if_queues_changed()
         if stop.is_set() and self._round is not None:
             self._round.set()
 

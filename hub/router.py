@@ -125,9 +125,18 @@ class Router:
         if is_control(message, self.hub):
             self.worker.on_control(message.body)
             message.ack()
+            self._declare_new_destinations()
             return
-        self.worker.tick()
+        self._tick()
         ack_after(self.process, message, "router")
+
+    def _tick(self) -> None:
+        if self.worker.tick():
+            self._declare_new_destinations()
+
+    def _declare_new_destinations(self) -> None:
+        """A destination added live gets its delivery queue before anything is routed to it."""
+        self.bus.declare(self.hub.delivery_queues())
 
     def run(self, stop: threading.Event) -> None:
         self.bus.declare(self.hub.delivery_queues())
@@ -136,6 +145,6 @@ class Router:
         self.worker.report()
         try:
             self.bus.consume([self.hub.topology.intake, self.worker.control_queue], self.handle,
-                             stop=stop, idle=self.worker.tick)
+                             stop=stop, idle=self._tick)
         finally:
             self.worker.leave()
