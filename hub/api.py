@@ -8,12 +8,13 @@ from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
 
 import structlog
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hub import schemas
+from hub.auth import Principal, may_read, may_submit, require
 from hub.errors import FieldError, InvalidMessage
 from hub.intake import accept
 from hub.outbox import run_relay
@@ -79,6 +80,7 @@ def create_app(hub: Hub, relay: bool = True) -> FastAPI:
     )
     app.state.hub = hub
     app.state.relayer = relayer
+    _install_administration(app, hub)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -99,7 +101,7 @@ def create_app(hub: Hub, relay: bool = True) -> FastAPI:
                    200: {"description": "Already submitted with this channel and external_ref"},
                    422: {"description": "Invalid: each field named with the reason"}},
     )
-    async def submit(request: Request) -> JSONResponse:
+    async def submit(request: Request, who: Principal = Depends(require("channel"))) -> JSONResponse:
         raw = await request.body()
         if len(raw) > MAX_BODY:
             return _error(413, "too_large", f"body is {len(raw)} bytes; the limit is {MAX_BODY}")
@@ -108,6 +110,10 @@ def create_app(hub: Hub, relay: bool = True) -> FastAPI:
         except (ValueError, UnicodeDecodeError) as exc:
             return _error(400, "invalid_json", "body is not valid JSON",
                           [FieldError("$", f"not valid JSON: {exc}")])
+        found = schemas.errors("complaint", doc)
+        if found:
+            return _error(422, "invalid_complaint", "the complaint is not valid", found)
+        may_submit(who, doc.get("channel"))
         try:
             result = accept(hub.store, doc)
         except InvalidMessage as exc:
@@ -128,11 +134,33 @@ def create_app(hub: Hub, relay: bool = True) -> FastAPI:
     app.include_router(open311_router)
 
     @app.get("/v1/complaints", summary="Most recent complaints")
-    def list_complaints(limit: int = 50) -> JSONResponse:
-        return JSONResponse({"complaints": hub.store.recent_complaints(min(max(limit, 1), 500))})
+    def list_complaints(limit: int = 50, who: Principal = Depends(require())) -> JSONResponse:
+        from hub.search import search
+
+        return JSONResponse({"complaints": search(hub.store, limit=min(max(limit, 1), 500), **_own(who))})
 
     @app.get("/healthz", summary="Alive")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     return app
+
+
+# -- administration (issue 5) ------------------------------------------------------------------
+
+def _own(who: Principal) -> dict[str, str]:
+    """What a scoped key may list: its channel's complaints, or those delivered to it."""
+    if who.role == "channel":
+        return {"channel": who.scope or ""}
+    if who.role == "destination":
+        return {"destination": who.scope or ""}
+    return {}
+
+
+def _install_administration(app: FastAPI, hub: Hub) -> None:
+    """Access control's error answers, the /v1/admin API and the /admin console."""
+    from hub import admin_api, auth, console
+
+    auth.install(app)
+    app.include_router(admin_api.router(hub))
+    console.mount(app)

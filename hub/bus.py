@@ -29,8 +29,9 @@ class Topology:
     prefix: str = "laporhub"
 
     def exchange(self, name: str) -> Exchange:
-        kinds = {"events": "topic", "dead": "fanout", "unroutable": "fanout"}
-        args = {} if name == "unroutable" else {"alternate-exchange": f"{self.prefix}.unroutable"}
+        kinds = {"events": "topic", "dead": "fanout", "unroutable": "fanout", "control": "fanout"}
+        # control: a broadcast with no listener is simply dropped, not parked as unroutable.
+        args = {} if name in ("unroutable", "control") else {"alternate-exchange": f"{self.prefix}.unroutable"}
         return Exchange(f"{self.prefix}.{name}", type=kinds.get(name, "direct"), durable=True,
                         arguments=args, delivery_mode=2)
 
@@ -53,6 +54,11 @@ class Topology:
     def delivery(self, destination: str) -> Queue:
         """The hub's own work queue for a destination, consumed by dispatchers."""
         return self._queue(f"delivery.{destination}", "delivery", destination, dead_letter=True)
+
+    def control(self, worker_id: str) -> Queue:
+        """A worker's own queue on the control broadcast; gone when its connection closes."""
+        return Queue(f"{self.prefix}.control.{worker_id}", self.exchange("control"), routing_key="",
+                     durable=False, exclusive=True, auto_delete=False)
 
     def department_queue(self, destination: str, name: str | None = None) -> Queue:
         """The queue a department consumes with any AMQP client."""
@@ -99,7 +105,7 @@ class Bus:
         self.connection.ensure_connection(max_retries=RETRY_POLICY["max_retries"])
         channel = self.connection.default_channel
         todo = [*self.topology.core_queues(), *queues]
-        for name in ("unroutable", "intake", "delivery", "status", "events", "dead", "departments"):
+        for name in ("unroutable", "intake", "delivery", "status", "events", "dead", "departments", "control"):
             key = f"exchange:{name}"
             if key not in self._declared:
                 self.topology.exchange(name)(channel).declare()

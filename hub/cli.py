@@ -164,9 +164,12 @@ def cmd_dispatcher(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from hub.cli_admin import bootstrap_admin
     from hub.processes import serve
 
-    serve(_hub(args), args.host, args.port)
+    hub = _hub(args)
+    bootstrap_admin(hub)
+    serve(hub, args.host, args.port)
     return 0
 
 
@@ -265,6 +268,10 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--timeout", type=float, default=5.0, help="with --count: give up after this many idle seconds")
     s.set_defaults(fn=cmd_subscribe)
     add_lifecycle_commands(sub)
+
+    from hub.cli_admin import add_commands
+
+    add_commands(sub)
     return p
 
 
@@ -280,7 +287,11 @@ def main(argv: list[str] | None = None) -> int:
         for e in exc.errors:
             print(f"  {e.field}: {e.reason}", file=sys.stderr)
         return 2
-    except (LaporHubError, OSError) as exc:
+    except LaporHubError as exc:
+        from hub.cli_admin import handle_error
+
+        return handle_error(exc)
+    except OSError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 import requests
 
+from hub import keys
 from hub.config import DEFAULT_DIR
 from hub.processes import ApiServer, workers
 from hub.receiver import Receiver
@@ -66,9 +67,16 @@ def run(out: TextIO, samples: Path = SAMPLES, timeout: float = 30.0) -> int:
         print(f"LaporHub demo: API on {base}, operators' webhooks on {receiver.url}, store {workdir / 'demo.db'}",
               file=out)
         ids = []
+        channel_keys: dict[str, str] = {}
         for line in samples.read_text(encoding="utf-8").splitlines():
             if line.strip():
-                resp = requests.post(f"{base}/v1/complaints", json=json.loads(line), timeout=10)
+                complaint = json.loads(line)
+                channel = complaint["channel"]
+                if channel not in channel_keys:  # each citizen channel submits with its own key
+                    channel_keys[channel] = keys.create(hub.store, f"demo {channel}", "channel", channel,
+                                                        actor="demo", reason="demo channel").secret
+                resp = requests.post(f"{base}/v1/complaints", json=complaint, timeout=10,
+                                     headers={"authorization": f"Bearer {channel_keys[channel]}"})
                 resp.raise_for_status()
                 ids.append(resp.json()["id"])
         _wait_until_settled(hub, ids, timeout)

@@ -30,14 +30,26 @@ class Dispatcher:
         self.hub = hub
         self.bus = bus or hub.bus()
         self.only = destinations
-        self._adapters: dict[str, Any] = {}
+        self._adapters: dict[str, tuple[Any, Any]] = {}
+        from hub.live import Worker
+
+        self.worker = Worker(hub, "dispatcher")
+        self._round: threading.Event | None = None
+        self._stop: threading.Event | None = None
+        self._serving: list[str] = []
 
     def adapter_for(self, destination_id: str) -> Any:
-        if destination_id not in self._adapters:
-            dest = self.hub.config.registry.get(destination_id)
-            cls = adapters.load(dest.adapter)
-            self._adapters[destination_id] = cls(dest, adapters.Context(self.bus, self.hub.settings))
-        return self._adapters[destination_id]
+        """One adapter per destination, made again when the destination's settings change."""
+        dest = self.hub.config.registry.get(destination_id)
+        cached = self._adapters.get(destination_id)
+        if cached is not None and cached[0] is dest:
+            return cached[1]
+        if cached is not None:
+            cached[1].close()
+        cls = adapters.load(dest.adapter)
+        adapter = cls(dest, adapters.Context(self.bus, self.hub.settings))
+        self._adapters[destination_id] = (dest, adapter)
+        return adapter
 
     def process(self, raw: bytes | str, routing_key: str | None = None) -> str:
         """Deliver one message; returns the outcome: delivered, duplicate, dead."""
@@ -112,20 +124,68 @@ class Dispatcher:
         return "dead"
 
     def handle(self, message: Message) -> None:
-        ack_after(self.process, message, "dispatcher")
+        from hub.live import is_control
 
-    def queues(self) -> list:
+        if is_control(message, self.hub):
+            self.worker.on_control(message.body)
+            message.ack()
+            self._new_round_if_queues_changed()
+            return
+        if (message.delivery_info or {}).get("routing_key") in self.hub.paused:
+            # Prefetched before the pause: back to its queue, which this round stops consuming.
+            message.requeue()
+            self._new_round_if_queues_changed()
+            return
+        ack_after(self.process, message, "dispatcher")
+        if self.worker.tick():
+            self._new_round_if_queues_changed()
+        if self._stop is not None and self._stop.is_set() and self._round is not None:
+            self._round.set()
+
+    def destination_ids(self) -> list[str]:
+        """The destinations this dispatcher serves, less the paused ones (their deliveries wait)."""
         ids = self.only or [d.id for d in self.hub.config.registry]
         for i in ids:
             if i not in self.hub.config.registry:
                 raise UnknownDestination(i)
-        return [self.hub.topology.delivery(i) for i in ids]
+        return [i for i in ids if i not in self.hub.paused]
+
+    def queues(self) -> list:
+        return [self.hub.topology.delivery(i) for i in self.destination_ids()]
+
+    def _new_round_if_queues_changed(self) -> None:
+        if self._round is not None and self.destination_ids() != self._serving:
+            self._round.set()
+
+    def _idle(self, stop: threading.Event) -> None:
+        self.worker.tick()
+        self._new_round_if_queues_changed()
+        if stop.is_set() and self._round is not None:
+            self._round.set()
+
+    def _recover(self) -> None:
+        """Messages prefetched for a round that ended unhandled go back to their queues now,
+        not when the connection closes."""
+        try:
+            self.bus.connection.default_channel.basic_recover(requeue=True)
+        except Exception as exc:  # noqa: BLE001 - a broken connection requeues them anyway
+            log.warning("dispatcher.recover_failed", error=str(exc))
 
     def run(self, stop: threading.Event) -> None:
-        queues = self.queues()
-        log.info("dispatcher.started", queues=len(queues))
+        """Consume in rounds: a pause, resume or new destination ends the round, and the next
+        one consumes the queues of the destinations now served."""
+        self._stop = stop
+        self.worker.report()
         try:
-            self.bus.consume(queues, self.handle, stop=stop, prefetch=16)
+            while not stop.is_set():
+                self._serving = self.destination_ids()
+                queues = [self.hub.topology.delivery(i) for i in self._serving]
+                log.info("dispatcher.started", queues=len(queues), paused=sorted(self.hub.paused))
+                self._round = threading.Event()
+                self.bus.consume([*queues, self.worker.control_queue], self.handle, stop=self._round,
+                                 prefetch=16, idle=lambda: self._idle(stop))
+                self._recover()
         finally:
-            for adapter in self._adapters.values():
+            self.worker.leave()
+            for _, adapter in self._adapters.values():
                 adapter.close()

@@ -1,8 +1,10 @@
 """HTTP endpoints for the complaint lifecycle: status callbacks from operators, the citizen's
 public view and feedback, the administrators' full view and the hand-offs report.
 
-The split between citizen and administrator views is by path: /v1/complaints/{id} is public,
-/v1/admin/... is for administrators (API keys and roles guard it once they exist).
+The split between citizen and administrator views is by path: /v1/complaints/{id} is the
+public view, which a channel reads for what it submitted (and destinations, admins and auditors
+for theirs); /v1/admin/... is for admins and auditors. Operators' status callbacks authenticate
+by their Standard Webhooks signature instead of an API key.
 """
 
 from __future__ import annotations
@@ -10,10 +12,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from hub import citizen, handoffs, signing, status
+from hub.auth import READ_ALL, Principal, forbidden, may_read, require
 from hub.errors import ComplaintNotFound, FieldError, InvalidMessage
 from hub.lifecycle import IllegalTransition
 from hub.runtime import Hub
@@ -105,17 +108,19 @@ async def post_status(complaint_id: str, request: Request) -> JSONResponse:
 
 
 @router.get("/v1/complaints/{complaint_id}", summary="A complaint as the citizen sees it: state and public timeline")
-def get_complaint(complaint_id: str, request: Request) -> JSONResponse:
+def get_complaint(complaint_id: str, request: Request, who: Principal = Depends(require())) -> JSONResponse:
     hub: Hub = request.app.state.hub
     found = hub.store.complaint(complaint_id)
     if found is None:
         return _error(404, "not_found", f"no complaint {complaint_id!r}")
+    may_read(who, found)
     return JSONResponse(citizen.public_view(hub, found, found["state"]))
 
 
 @router.get("/v1/admin/complaints/{complaint_id}",
             summary="A complaint in full (administrators): classification, decision, deliveries, internal timeline")
-def get_complaint_full(complaint_id: str, request: Request) -> JSONResponse:
+def get_complaint_full(complaint_id: str, request: Request,
+                       _: Principal = Depends(require(*READ_ALL))) -> JSONResponse:
     found = request.app.state.hub.store.complaint(complaint_id)
     if found is None:
         return _error(404, "not_found", f"no complaint {complaint_id!r}")
@@ -125,8 +130,14 @@ def get_complaint_full(complaint_id: str, request: Request) -> JSONResponse:
 @router.post("/v1/complaints/{complaint_id}/feedback", summary="The citizen confirms, reopens or rates a resolution",
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/json": {"schema": {"$ref": "https://laporhub.org/schemas/feedback.schema.json"}}}}})
-async def post_feedback(complaint_id: str, request: Request) -> JSONResponse:
+async def post_feedback(complaint_id: str, request: Request,
+                        who: Principal = Depends(require("channel", "admin"))) -> JSONResponse:
+    """Only the channel the complaint came through speaks for its citizen (or an admin)."""
     hub: Hub = request.app.state.hub
+    found = hub.store.complaint(complaint_id)
+    if found is not None and who.role == "channel" and found["channel"] != who.scope:
+        raise forbidden(f"complaint {complaint_id} came through {found['channel']!r}; this key speaks "
+                        f"for {who.scope!r}")
     try:
         result = citizen.respond(hub, complaint_id, _json(await request.body()))
     except InvalidMessage as exc:
@@ -142,5 +153,13 @@ async def post_feedback(complaint_id: str, request: Request) -> JSONResponse:
 
 
 @router.get("/v1/reports/handoffs", summary="Rejections and transfers by (from, to) and by category, with median time lost")
-def get_handoffs(request: Request) -> JSONResponse:
+def get_handoffs(request: Request, _: Principal = Depends(require(*READ_ALL))) -> JSONResponse:
     return JSONResponse(handoffs.report(request.app.state.hub.store))
+
+
+@router.get("/v1/admin/sla/breaches", summary="SLA breaches and their escalations, newest first")
+def get_breaches(request: Request, limit: int = 200,
+                 _: Principal = Depends(require(*READ_ALL))) -> JSONResponse:
+    from hub.scheduler import breaches
+
+    return JSONResponse({"breaches": breaches(request.app.state.hub.store, min(max(limit, 1), 1000))})

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from hub import lifecycle
+from hub import keys, lifecycle
 from hub.errors import InvalidMessage
 from hub.intake import accept
 from hub.runtime import Hub
@@ -293,7 +293,11 @@ async def service_definition(request: Request, fmt: str, service_code: str) -> R
 async def post_request(request: Request, fmt: str) -> Response:
     hub: Hub = request.app.state.hub
     form = {k: str(v) for k, v in (await request.form()).items()}
-    complaint = _complaint_from_form(hub, form)
+    who = keys.authenticate(hub.store, form.get("api_key", ""))
+    if who is None or who.role != "channel":
+        raise Open311Error(403, 403, "api_key is missing or not a valid channel key "
+                                     "(ask an administrator: laporhub keys create --role channel)")
+    complaint = {**_complaint_from_form(hub, form), "channel": who.scope}
     try:
         result = accept(hub.store, complaint, actor="open311")
     except InvalidMessage as exc:

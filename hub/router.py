@@ -82,8 +82,11 @@ class Router:
     """Consumes the intake queue. One per process; run as many processes as the load needs."""
 
     def __init__(self, hub: Hub, bus: Bus | None = None) -> None:
+        from hub.live import Worker
+
         self.hub = hub
         self.bus = bus or hub.bus()
+        self.worker = Worker(hub, "router")
 
     def process(self, raw: bytes | str, routing_key: str | None = None) -> str | None:
         """Route one intake message; park it as a dead letter if it can never be routed."""
@@ -117,9 +120,31 @@ class Router:
         return None
 
     def handle(self, message: Message) -> None:
+        from hub.live import is_control
+
+        if is_control(message, self.hub):
+            self.worker.on_control(message.body)
+            message.ack()
+            self._declare_new_destinations()
+            return
+        self._tick()
         ack_after(self.process, message, "router")
+
+    def _tick(self) -> None:
+        if self.worker.tick():
+            self._declare_new_destinations()
+
+    def _declare_new_destinations(self) -> None:
+        """A destination added live gets its delivery queue before anything is routed to it."""
+        self.bus.declare(self.hub.delivery_queues())
 
     def run(self, stop: threading.Event) -> None:
         self.bus.declare(self.hub.delivery_queues())
-        log.info("router.started", broker=self.bus.connection.as_uri())
-        self.bus.consume([self.hub.topology.intake], self.handle, stop=stop)
+        log.info("router.started", broker=self.bus.connection.as_uri(),
+                 routing_version=self.hub.config.ruleset.version)
+        self.worker.report()
+        try:
+            self.bus.consume([self.hub.topology.intake, self.worker.control_queue], self.handle,
+                             stop=stop, idle=self._tick)
+        finally:
+            self.worker.leave()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 from hub import config as config_mod
 from hub.bus import Bus, Topology
@@ -16,13 +17,37 @@ class Hub:
     settings: Settings
     config: HubConfig
     store: Store
+    # -- administration (issue 5): `base` is config/ as loaded; `config` is what runs now (the
+    # published routing version, destinations' live settings), swapped whole by `refresh`.
+    base: HubConfig | None = None
+    live: object | None = None
+    paused: frozenset[str] = frozenset()
+    _refreshing: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def create(cls, settings: Settings | None = None) -> "Hub":
+        from hub import versions
+
         settings = settings or Settings.from_env()
         cfg, _ = config_mod.load(settings.config_dir)
         assert cfg is not None
-        return cls(settings, cfg, Store(settings.database_url))
+        hub = cls(settings, cfg, Store(settings.database_url), base=cfg)
+        versions.seed(hub.store, cfg.documents["rules"])
+        hub.refresh(force=True)
+        return hub
+
+    def refresh(self, force: bool = False) -> bool:
+        """Load the published routing version and destination settings if they changed.
+        Returns whether anything was swapped. Decisions in flight keep the snapshot they took."""
+        from hub import live
+
+        with self._refreshing:
+            if not force and not live.stale(self):
+                return False
+            snap = live.build(self.base or self.config, self.store)
+            changed = self.live is None or snap.generation != self.live.generation or force
+            self.config, self.paused, self.live = snap.config, snap.paused, snap
+            return changed
 
     @property
     def topology(self) -> Topology:

@@ -21,7 +21,7 @@ from hub import citizen, lifecycle
 from hub.outbox import relay
 from hub.policy import Breach
 from hub.runtime import Hub
-from hub.store import _aware, deliveries, escalations, now as utcnow
+from hub.store import Store, _aware, _iso, deliveries, escalations, now as utcnow
 
 log = structlog.get_logger("hub.scheduler")
 
@@ -105,3 +105,11 @@ def run(hub: Hub, stop: threading.Event, interval: float = 60.0,
             stop.wait(interval)
     finally:
         bus.close()
+
+
+def breaches(store: Store, limit: int = 200) -> list[dict[str, Any]]:
+    """Recorded breaches, newest first, for administrators (console and API)."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(escalations).order_by(escalations.c.at.desc()).limit(limit)).mappings().all()
+    return [{**r["breach"], "sends": r["sends"], "scheduler": r["scheduler"], "escalated_at": _iso(r["at"])}
+            for r in rows]

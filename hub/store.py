@@ -89,6 +89,78 @@ outbox = sa.Table(
 )
 
 
+# -- administration (issue 5): API keys, the audit of administrative changes, versioned routing
+# rules, live destination settings, and the workers' reports of what they run. Logic lives in
+# hub/keys.py, hub/audit.py, hub/versions.py, hub/live.py.
+
+api_keys = sa.Table(
+    "api_keys", metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("scope", sa.String(128)),  # channel id or destination id
+    sa.Column("key_hash", sa.String(64), nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    sa.Column("replaced_by", sa.String(32)),
+    sa.Column("last_used_at", sa.DateTime(timezone=True)),
+)
+
+admin_changes = sa.Table(
+    "admin_changes", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("target", sa.String(200), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("before", sa.JSON),
+    sa.Column("after", sa.JSON),
+)
+
+routing_versions = sa.Table(
+    "routing_versions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("document", sa.JSON, nullable=False),
+    sa.Column("note", sa.Text, nullable=False, default=""),
+    sa.Column("based_on", sa.Integer),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+routing_publications = sa.Table(
+    "routing_publications", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("version_id", sa.Integer, sa.ForeignKey("routing_versions.id"), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+)
+
+destination_settings = sa.Table(
+    "destination_settings", metadata,
+    sa.Column("id", sa.String(128), primary_key=True),
+    sa.Column("document", sa.JSON),  # a full destination definition, replacing config/'s
+    sa.Column("paused", sa.Boolean, nullable=False, default=False),
+    sa.Column("old_secrets", sa.JSON, nullable=False, default=list),  # [{secret, until}]
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+workers = sa.Table(
+    "workers", metadata,
+    sa.Column("id", sa.String(128), primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("host", sa.String(200), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("routing_version", sa.String(64)),
+    sa.Column("generation", sa.Integer, nullable=False, default=0),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
 def now() -> datetime:
     return datetime.now(timezone.utc)
 

@@ -33,10 +33,20 @@ def point_webhooks_at(hub: Hub, receiver: Receiver, **options: Any) -> None:
             receiver.secrets[dest.id] = dest.options["secret"]
 
 
+def key_headers(hub: Hub, role: str, scope: str | None = None, name: str | None = None) -> dict[str, str]:
+    """A new API key with this role (and scope), as request headers."""
+    from hub import keys
+
+    issued = keys.create(hub.store, name or f"test {role} {scope or ''}".strip(), role, scope,
+                         actor="test", reason="test fixture")
+    return {"authorization": f"Bearer {issued.secret}"}
+
+
 @contextmanager
-def running(hub: Hub) -> Iterator[TestClient]:
-    """API (with its outbox relay), one router and one dispatcher."""
-    with workers(hub), TestClient(create_app(hub)) as client:
+def running(hub: Hub, channel: str = "jaki") -> Iterator[TestClient]:
+    """API (with its outbox relay), one router and one dispatcher. The client carries a key of
+    the given channel, so it submits and reads that channel's complaints."""
+    with workers(hub), TestClient(create_app(hub), headers=key_headers(hub, "channel", channel)) as client:
         yield client
 
 
@@ -70,6 +80,6 @@ def delete_topology(hub: Hub, amqp_url: str) -> None:
         ch = conn.channel()
         for name in queues:
             ch.queue_delete(name)
-        for name in ("unroutable", "intake", "delivery", "status", "events", "dead", "departments"):
+        for name in ("unroutable", "intake", "delivery", "status", "events", "dead", "departments", "control"):
             ch.exchange_delete(f"{topo.prefix}.{name}")
         ch.close()

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from hub.api import create_app
 from hub.runtime import Hub
-from tests.harness import make_hub, running, settled, wait_for
+from tests.harness import key_headers, make_hub, running, settled, wait_for
 
 COMPLAINT = {"channel": "web", "external_ref": "API-1",
              "text": "Sampah menumpuk di pinggir kali, truk sampah tidak datang seminggu.",
@@ -26,7 +26,7 @@ def hub(tmp_path: Path) -> Iterator[Hub]:
 
 @pytest.fixture
 def client(hub: Hub) -> Iterator[TestClient]:
-    with TestClient(create_app(hub, relay=False)) as c:
+    with TestClient(create_app(hub, relay=False), headers=key_headers(hub, "channel", "web")) as c:
         yield c
 
 
@@ -57,7 +57,8 @@ def test_oversized_body_is_refused_with_413(client: TestClient) -> None:
 def test_repeated_submission_from_the_same_channel_returns_the_existing_complaint(client: TestClient, hub: Hub) -> None:
     first = client.post("/v1/complaints", json=COMPLAINT)
     again = client.post("/v1/complaints", json=COMPLAINT)
-    other_channel = client.post("/v1/complaints", json={**COMPLAINT, "channel": "jaki"})
+    other_channel = client.post("/v1/complaints", json={**COMPLAINT, "channel": "jaki"},
+                                headers=key_headers(hub, "channel", "jaki"))
     assert first.status_code == 201 and again.status_code == 200
     assert again.json()["id"] == first.json()["id"] and again.json()["created"] is False
     assert other_channel.json()["id"] != first.json()["id"]
@@ -70,10 +71,12 @@ def test_unknown_complaint_is_a_404_with_a_json_body(client: TestClient) -> None
 
 
 def test_admin_view_explains_classification_decision_deliveries_and_timeline(hub: Hub) -> None:
-    with running(hub) as client:
+    with running(hub, channel="web") as client:
         cid = client.post("/v1/complaints", json=COMPLAINT).json()["id"]
         wait_for(lambda: settled(hub, cid))
-        view = client.get(f"/v1/admin/complaints/{cid}").json()
+        view = client.get(f"/v1/admin/complaints/{cid}", headers=key_headers(hub, "auditor")).json()
+        refused = client.get(f"/v1/admin/complaints/{cid}")
+    assert refused.status_code == 403, "a channel key does not see the internal view"
     assert view["classification"]["category"] == "waste"
     assert view["classification"]["evidence"]["matches"]["waste"]
     assert view["decision"]["ruleset_version"]

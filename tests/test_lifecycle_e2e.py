@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from hub import signing
 from hub.receiver import Receiver
 from hub.runtime import Hub
-from tests.harness import delete_topology, make_hub, point_webhooks_at, running, settled, wait_for
+from tests.harness import delete_topology, key_headers, make_hub, point_webhooks_at, running, settled, wait_for
 from tests.test_pipeline import consume_all
 
 pytestmark = pytest.mark.rabbitmq
@@ -79,7 +79,7 @@ def test_department_acknowledges_on_the_bus_operator_resolves_by_callback_and_th
                                    "resolution_note": "Halte ditertibkan."})
         wait_for(lambda: len(channel_events(receiver)) == 3)
         public = client.get(f"/v1/complaints/{cid}").json()
-        full = client.get(f"/v1/admin/complaints/{cid}").json()
+        full = client.get(f"/v1/admin/complaints/{cid}", headers=key_headers(hub, "auditor")).json()
     events = channel_events(receiver)
     assert [e["kind"] for e in events] == ["acknowledged", "resolved", "resolved"]
     assert [e["state"] for e in events] == ["in_progress", "in_progress", "resolved"]
@@ -140,7 +140,7 @@ def test_operator_rejects_and_the_complaint_reaches_the_suggested_department(hub
         [msg] = consume_all(hub, hub.topology.department_queue("sudin-sda-jakarta-timur"), 1)
         wait_for(lambda: [e["kind"] for e in channel_events(receiver)] == ["rejected", "rerouted"])
         public = client.get(f"/v1/complaints/{cid}").json()
-        report = client.get("/v1/reports/handoffs").json()
+        report = client.get("/v1/reports/handoffs", headers=key_headers(hub, "auditor")).json()
     delivery = msg["body"]
     assert delivery["complaint_id"] == cid and delivery["destination"] == "sudin-sda-jakarta-timur"
     assert delivery["handoff"] == {"hop": 1, "from": "pam-jaya", "kind": "rejected",
@@ -170,7 +170,7 @@ def test_a_bounce_loop_ends_at_triage_for_a_supervisor_after_the_hop_limit(hub: 
         wait_for(lambda: hub.store.complaint(cid)["supervisor"])
         wait_for(lambda: settled(hub, cid))
         messages = consume_all(hub, hub.topology.department_queue("triage"), 2)
-        view = client.get(f"/v1/admin/complaints/{cid}").json()
+        view = client.get(f"/v1/admin/complaints/{cid}", headers=key_headers(hub, "auditor")).json()
     assert first.json()["rerouted_to"] == ["pln-uid-jakarta-raya"]
     flagged = messages[-1]["body"]["handoff"]
     assert flagged["supervisor"] is True and flagged["hop"] == 3

@@ -17,7 +17,7 @@ from referencing.jsonschema import DRAFT4
 
 from hub.processes import ApiServer
 from hub.runtime import Hub
-from tests.harness import delete_topology, make_hub, running, settled, wait_for
+from tests.harness import delete_topology, key_headers, make_hub, running, settled, wait_for
 
 SCHEMAS = Path("/work/shared/open311-georeport-v2")
 POTHOLE = {"service_code": "roads", "lat": "-6.2615", "long": "106.8106",
@@ -62,7 +62,9 @@ def test_an_open311_client_discovers_lists_posts_and_follows_a_complaint(hub: Hu
             assert "roads" in [s["service_code"] for s in services]
             definition = valid("service-definition.json", client.get_service_definition("roads"))
             assert {a["code"] for a in definition["attributes"]} == {"kota", "kelurahan"}
-            posted = requests.post(f"{base}/requests.json", data=POTHOLE, timeout=10)
+            api_key = key_headers(hub, "channel", "open311")["authorization"].split()[1]
+            keyless = requests.post(f"{base}/requests.json", data=POTHOLE, timeout=10)
+            posted = requests.post(f"{base}/requests.json", data={**POTHOLE, "api_key": api_key}, timeout=10)
             assert posted.status_code == 200, posted.text
             [created] = posted.json()
             rid = created["service_request_id"]
@@ -75,11 +77,13 @@ def test_an_open311_client_discovers_lists_posts_and_follows_a_complaint(hub: Hu
             as_xml = xml_client.get_service_request(rid)
             token = requests.get(f"{base}/tokens/{rid}.json", timeout=10).json()
             missing = requests.get(f"{base}/requests/c-nope.json", timeout=10)
-            bad = requests.post(f"{base}/requests.json", data={"service_code": "roads"}, timeout=10)
-            unknown = requests.post(f"{base}/requests.json", data={**POTHOLE, "service_code": "nope"}, timeout=10)
-            bad_xml = requests.post(f"{base}/requests.xml", data={"service_code": "roads"}, timeout=10)
+            bad = requests.post(f"{base}/requests.json", data={"service_code": "roads", "api_key": api_key}, timeout=10)
+            unknown = requests.post(f"{base}/requests.json", data={**POTHOLE, "service_code": "nope", "api_key": api_key},
+                                    timeout=10)
+            bad_xml = requests.post(f"{base}/requests.xml", data={"service_code": "roads", "api_key": api_key}, timeout=10)
         finally:
             server.stop()
+    assert keyless.status_code == 403 and keyless.json()[0]["code"] == 403, "POST needs a channel api_key"
     assert one["service_request_id"] == rid and one["status"] == "open"
     assert one["agency_responsible"] == "Suku Dinas Bina Marga Jakarta Selatan"
     assert one["expected_datetime"] and one["requested_datetime"]

@@ -16,7 +16,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from hub.receiver import Receiver
 from hub.runtime import Hub
-from tests.harness import delete_topology, make_hub, point_webhooks_at, running, settled, wait_for
+from tests.harness import delete_topology, key_headers, make_hub, point_webhooks_at, running, settled, wait_for
 
 ROADS = {
     "channel": "jaki", "external_ref": "T-ROADS-1", "title": "Jalan berlubang",
@@ -204,7 +204,7 @@ def test_complaint_accepted_while_the_broker_is_down_is_delivered_once_it_is_bac
 
     from hub.api import create_app
 
-    with TestClient(create_app(down, relay=False)) as client:
+    with TestClient(create_app(down, relay=False), headers=key_headers(down, "channel", "jaki")) as client:
         resp = client.post("/v1/complaints", json=ROADS)
     assert resp.status_code == 201
     cid = resp.json()["id"]

@@ -14,7 +14,7 @@ from hub.policy import Policy
 from hub.receiver import Receiver
 from hub.runtime import Hub
 from hub.workhours import Calendar
-from tests.harness import delete_topology, make_hub, point_webhooks_at, running, settled, wait_for
+from tests.harness import delete_topology, key_headers, make_hub, point_webhooks_at, running, settled, wait_for
 from tests.test_pipeline import ROADS, consume_all
 
 JKT = ZoneInfo("Asia/Jakarta")
@@ -94,8 +94,10 @@ def test_a_breach_under_a_controlled_clock_escalates_exactly_once_with_two_sched
         wait_for(lambda: hub.store.complaint(cid) and any(
             e["type"] == "escalated" for e in hub.store.complaint(cid)["timeline"]))
         [notice] = consume_all(hub, hub.topology.department_queue("crm-supervisor"), 1)
-        view = client.get(f"/v1/admin/complaints/{cid}").json()
+        view = client.get(f"/v1/admin/complaints/{cid}", headers=key_headers(hub, "auditor")).json()
         public = client.get(f"/v1/complaints/{cid}").json()
+        listed = client.get("/v1/admin/sla/breaches", headers=key_headers(hub, "auditor")).json()["breaches"]
+    assert [(b["complaint_id"], b["kind"], b["level"]) for b in listed] == [(cid, "acknowledge", 1)]
     body = notice["body"]
     assert body["kind"] == "escalation" and body["escalation"]["level"] == 1
     assert body["escalation"]["destination"] == "sudin-bina-marga-jakarta-selatan"

@@ -1,0 +1,152 @@
+"""The web console in a real browser (Debian's headless Chromium driven by Playwright): an
+administrator signs in, sends a category elsewhere, reads the impact preview, publishes, and a
+complaint submitted afterwards arrives at the new destination. A non-admin key is refused.
+Screenshots of every page, on a laptop and on a phone, go to test-output/console/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+import requests
+
+from hub.processes import ApiServer, workers
+from hub.receiver import Receiver
+from hub.runtime import Hub
+from tests.harness import ROOT, key_headers, make_hub, point_webhooks_at, settled, wait_for
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("LAPORHUB_TEST_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+OUT = ROOT / "test-output" / "console"
+LAPTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+WATER = {"channel": "web", "title": "Air PAM mati",
+         "text": "Air PAM tidak mengalir sudah tiga hari, pipa ledeng bocor di depan rumah.",
+         "location": {"kota": "Jakarta Timur"}}
+
+
+def require_browser() -> Any:
+    """Playwright and Chromium, or skip locally and fail under CI=true."""
+    problem = None
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        problem, sync_playwright = "the playwright package is not installed (pip install -e '.[test]')", None
+    if problem is None and not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        problem = f"no Chromium at {CHROMIUM} (apt-get install -y chromium)"
+    if problem:
+        if os.environ.get("CI") == "true":
+            pytest.fail(problem + " (CI=true: the browser test must run)")
+        pytest.skip(problem)
+    return sync_playwright
+
+
+@pytest.fixture
+def hub(tmp_path: Path, bus_prefix: str) -> Iterator[Hub]:
+    hub = make_hub("memory://localhost/", f"sqlite:///{tmp_path / 'console.db'}", bus_prefix)
+    yield hub
+    hub.store.engine.dispose()
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    sync_playwright = require_browser()
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def shoot(page: Any, name: str) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
+
+
+def sign_in(page: Any, base: str, key: str) -> None:
+    page.goto(f"{base}/admin#/signin")
+    page.fill("#key", key)
+    page.click("#signin")
+
+
+def test_an_administrator_sends_water_complaints_elsewhere_from_the_console(hub: Hub, browser: Any) -> None:
+    admin = key_headers(hub, "admin", name="Dewi (operations)")["authorization"].split()[1]
+    web = key_headers(hub, "channel", "web")
+    with Receiver() as receiver, workers(hub):
+        point_webhooks_at(hub, receiver)
+        api = ApiServer(hub, port=0).start()
+        base = f"http://127.0.0.1:{api.port}"
+        try:
+            before = [requests.post(f"{base}/v1/complaints", json={**WATER, "external_ref": f"W-{i}"},
+                                    headers=web, timeout=10).json()["id"] for i in range(3)]
+            for cid in before:
+                assert [d["destination"] for d in wait_for(lambda: settled(hub, cid))["deliveries"]] == ["pam-jaya"]
+
+            page = browser.new_page(viewport=LAPTOP)
+
+            # A channel's key does not open the console.
+            sign_in(page, base, web["authorization"].split()[1])
+            page.wait_for_selector("#signin-message.bad")
+            assert "Refused: this is a channel key" in page.inner_text("#signin-message")
+            shoot(page, "signin-refused-laptop")
+
+            # The administrator edits the water rule: PAM Jaya -> Dinas Sumber Daya Air.
+            sign_in(page, base, admin)
+            page.wait_for_selector('input[data-rule="water"]')
+            assert page.inner_text("#published-version") == "r1"
+            page.fill('input[data-rule="water"]', "dinas-sda")
+            page.fill("#draft-note", "water to Dinas SDA while PAM Jaya's intake is down")
+            page.click("#preview-impact")
+            page.wait_for_selector("#preview-summary")
+            summary = page.inner_text("#preview-summary")
+            assert summary.startswith("3 of 3"), summary
+            assert "pam-jaya" in page.inner_text("#preview") and "dinas-sda" in page.inner_text("#preview")
+            shoot(page, "rules-preview-laptop")
+
+            # Publishing needs a reason.
+            page.click("#publish")
+            page.wait_for_selector("#publish-message .bad")
+            page.fill("#publish-reason", "PAM Jaya intake outage; SDA handles water meanwhile")
+            page.click("#publish")
+            page.wait_for_selector("text=Published r2")
+            assert hub.config.ruleset.version == "r2"
+
+            # A complaint submitted now arrives at the new destination.
+            cid = requests.post(f"{base}/v1/complaints", json={**WATER, "external_ref": "W-after"},
+                                headers=web, timeout=10).json()["id"]
+            view = wait_for(lambda: settled(hub, cid))
+            assert [(d["destination"], d["status"]) for d in view["deliveries"]] == [("dinas-sda", "delivered")]
+            assert view["decision"]["ruleset_version"] == "r2"
+            page.goto(f"{base}/admin#/complaints/{cid}")
+            page.wait_for_selector('tr[data-destination="dinas-sda"]')
+            assert "delivered" in page.inner_text('tr[data-destination="dinas-sda"]')
+
+            # Every router reports the version it runs.
+            routers = requests.get(f"{base}/v1/admin/routing/routers", headers={"authorization": f"Bearer {admin}"},
+                                   timeout=10).json()
+            assert routers["routers"] and all(r["routing_version"] == "r2" for r in routers["routers"])
+
+            # Screenshots of every page on a laptop and on a phone.
+            for viewport, suffix in ((LAPTOP, "laptop"), (PHONE, "phone")):
+                page.set_viewport_size(viewport)
+                for name, ready in (("rules", 'input[data-rule="water"]'), ("explain", "#explain-input"),
+                                    ("complaints", "#search-q"), (f"complaints/{cid}", 'tr[data-destination]'),
+                                    ("destinations", "#destination-pam-jaya"), ("dead-letters", "main[data-page]"),
+                                    ("sla", "main[data-page]"), ("handoff", "main[data-page]"),
+                                    ("keys", "#key-name"), ("audit", "text=routing.publish")):
+                    page.goto(f"{base}/admin#/{name}")
+                    page.reload()
+                    page.wait_for_selector(ready)
+                    if name == "explain":
+                        page.fill("#explain-input", WATER["text"])
+                        page.click("#explain")
+                        page.wait_for_selector("#explain-output table")
+                        assert "Dinas Sumber Daya Air" in page.inner_text("#explain-output")
+                    shoot(page, f"{name.replace('/', '-') if '/' not in name else 'complaint'}-{suffix}")
+        finally:
+            api.stop()
