@@ -135,4 +135,15 @@ def create_app(hub: Hub, relay: bool = True) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    _include_operations(app, hub, relayer)
+
     return app
+
+
+# -- operations (issue 4): admin dead letters, readiness, metrics ---------------------------------
+
+def _include_operations(app: FastAPI, hub: Hub, relayer: Relay | None) -> None:
+    from hub import admin, health
+
+    app.include_router(admin.router(hub, wake_relay=relayer.wake.set if relayer else lambda: None))
+    app.include_router(health.router(hub))

@@ -14,10 +14,21 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 import structlog
+from amqp.exceptions import ConnectionError as AMQPConnectionError
 from kombu import Connection, Consumer, Exchange, Producer, Queue
+from kombu.exceptions import OperationalError as KombuOperationalError
 from kombu.message import Message
 
 log = structlog.get_logger("hub.bus")
+
+# Replicated, durable queues that count deliveries (x-delivery-count) so poison messages end.
+QUORUM: dict[str, Any] = {"x-queue-type": "quorum"}
+DELIVERY_LIMIT = 10
+# A worker dead-letters a message itself, with the error, once it has failed this many times;
+# the broker's DELIVERY_LIMIT is the backstop for crashes that never reach the handler's end.
+GIVE_UP_AFTER = 5
+
+EXCHANGES = ("unroutable", "intake", "delivery", "status", "events", "dead", "poison", "departments")
 
 RETRY_POLICY = {"interval_start": 0.2, "interval_step": 0.5, "interval_max": 5, "max_retries": 30}
 
@@ -29,7 +40,7 @@ class Topology:
     prefix: str = "laporhub"
 
     def exchange(self, name: str) -> Exchange:
-        kinds = {"events": "topic", "dead": "fanout", "unroutable": "fanout"}
+        kinds = {"events": "topic", "dead": "fanout", "unroutable": "fanout", "poison": "fanout"}
         args = {} if name == "unroutable" else {"alternate-exchange": f"{self.prefix}.unroutable"}
         return Exchange(f"{self.prefix}.{name}", type=kinds.get(name, "direct"), durable=True,
                         arguments=args, delivery_mode=2)
@@ -47,6 +58,11 @@ class Topology:
         return self._queue("dead", "dead", "")
 
     @property
+    def poison(self) -> Queue:
+        """What the broker dead-lettered after the delivery limit; routers record it as dead letters."""
+        return self._queue("poison", "poison", "")
+
+    @property
     def unroutable(self) -> Queue:
         return self._queue("unroutable", "unroutable", "")
 
@@ -57,15 +73,21 @@ class Topology:
     def department_queue(self, destination: str, name: str | None = None) -> Queue:
         """The queue a department consumes with any AMQP client."""
         return Queue(name or f"{self.prefix}.out.{destination}", self.exchange("departments"),
-                     routing_key=destination, durable=True)
+                     routing_key=destination, durable=True, queue_arguments=dict(QUORUM))
 
     def _queue(self, name: str, exchange: str, key: str, dead_letter: bool = False) -> Queue:
-        args = {"x-dead-letter-exchange": f"{self.prefix}.dead"} if dead_letter else {}
+        args: dict[str, Any] = dict(QUORUM)
+        if dead_letter:
+            # A message the workers keep failing on (e.g. one that crashes the process) is
+            # dead-lettered by the broker after DELIVERY_LIMIT deliveries, at-least-once.
+            args.update({"x-delivery-limit": DELIVERY_LIMIT,
+                         "x-dead-letter-exchange": f"{self.prefix}.poison",
+                         "x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"})
         return Queue(f"{self.prefix}.{name}", self.exchange(exchange), routing_key=key,
                      durable=True, queue_arguments=args)
 
     def core_queues(self) -> list[Queue]:
-        return [self.intake, self.status, self.dead, self.unroutable]
+        return [self.intake, self.status, self.dead, self.poison, self.unroutable]
 
 
 class Bus:
@@ -99,7 +121,7 @@ class Bus:
         self.connection.ensure_connection(max_retries=RETRY_POLICY["max_retries"])
         channel = self.connection.default_channel
         todo = [*self.topology.core_queues(), *queues]
-        for name in ("unroutable", "intake", "delivery", "status", "events", "dead", "departments"):
+        for name in EXCHANGES:
             key = f"exchange:{name}"
             if key not in self._declared:
                 self.topology.exchange(name)(channel).declare()
@@ -162,15 +184,78 @@ class Bus:
                 self.connection = self.connection.clone()
 
 
-def ack_after(process: Callable[[bytes | str, str | None], object], message: Message, worker: str) -> None:
-    """Ack once `process` has done its work (including any dead-lettering). On an unexpected
-    error (store or broker trouble) keep the message: requeue it after a pause."""
+def is_transient(exc: BaseException) -> bool:
+    """Trouble reaching the store or the broker: wait it out, never blame the message."""
+    from sqlalchemy import exc as sa_exc
+
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError, ConnectionError,
+                            OSError, socket.timeout, AMQPConnectionError, KombuOperationalError))
+
+
+_failures: dict[str, int] = {}
+pause_for: Callable[[float], None] = time.sleep  # tests replace it to fail fast
+
+
+def _failed_before(message: Message) -> int:
+    """Failed deliveries so far: the quorum queue's x-delivery-count, or (on transports without
+    it, such as memory://) this process's own count."""
+    header = int((message.headers or {}).get("x-delivery-count") or 0)
+    return max(header, _failures.get(_identity(message), 0))
+
+
+def _identity(message: Message) -> str:
+    mid = message.properties.get("message_id")
+    body = message.body if isinstance(message.body, bytes) else str(message.body).encode()
+    return mid or str(hash(body))
+
+
+Giver = Callable[[str, bytes | str, str | None], object]
+
+
+def ack_after(process: Callable[[bytes | str, str | None], object], message: Message, worker: str,
+              give_up: Giver | None = None, *, transient_patience: float = 20.0) -> None:
+    """Ack once `process` has done its work (including any dead-lettering).
+
+    Store or broker trouble is waited out with the message in hand (then it is requeued).
+    Any other error requeues the message; once it has failed GIVE_UP_AFTER deliveries,
+    `give_up(reason, body, routing_key)` dead-letters it with the error and it is acked.
+    """
     structlog.contextvars.clear_contextvars()
-    try:
-        process(message.body, message.delivery_info.get("routing_key"))
-    except Exception as exc:  # noqa: BLE001 - whatever failed, the message must not be lost
-        log.error(f"{worker}.failed", error=repr(exc))
-        time.sleep(1)
-        message.requeue()
+    body, key = message.body, message.delivery_info.get("routing_key")
+    waited, pause = 0.0, 0.25
+    while True:
+        try:
+            process(body, key)
+        except Exception as exc:  # noqa: BLE001 - whatever failed, the message must not be lost
+            if is_transient(exc) and waited < transient_patience:
+                log.warning(f"{worker}.waiting", error=repr(exc)[:300], waited=round(waited, 1))
+                pause_for(pause)
+                waited, pause = waited + pause, min(pause * 2, 4.0)
+                continue
+            _requeue_or_give_up(exc, message, worker, give_up)
+            return
+        message.ack()
         return
-    message.ack()
+
+
+def _requeue_or_give_up(exc: Exception, message: Message, worker: str, give_up: Giver | None) -> None:
+    count = _failed_before(message) + 1
+    if len(_failures) > 10_000:
+        _failures.clear()
+    _failures[_identity(message)] = count
+    if give_up is not None and not is_transient(exc) and count >= GIVE_UP_AFTER:
+        reason = f"{worker} failed on it {count} times; last error: {exc!r}"[:2000]
+        try:
+            give_up(reason, message.body, message.delivery_info.get("routing_key"))
+        except Exception as second:  # noqa: BLE001 - could not even park it: keep it queued
+            log.error(f"{worker}.give_up_failed", error=repr(second))
+        else:
+            log.error(f"{worker}.gave_up", error=repr(exc), deliveries=count)
+            _failures.pop(_identity(message), None)
+            message.ack()
+            return
+    log.error(f"{worker}.failed", error=repr(exc), deliveries=count)
+    pause_for(min(0.2 * count, 2.0))
+    message.requeue()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -18,11 +19,20 @@ import adapters
 from hub import deadletter, schemas
 from hub.bus import Bus, ack_after
 from hub.errors import InvalidMessage, LaporHubError, UnknownDestination
+from hub.metrics import DELIVERIES, DELIVERY_SECONDS, RETRIES
 from hub.outbox import relay
 from hub.runtime import Hub
 from hub.store import now
 
 log = structlog.get_logger("hub.dispatcher")
+
+
+def observe(destination: str, outcome: str, attempts: list[adapters.Attempt], created_at: str | None) -> None:
+    DELIVERIES.labels(destination, outcome).inc()
+    RETRIES.labels(destination).inc(sum(1 for a in attempts if a.outcome == "retry"))
+    if created_at:
+        created = datetime.fromisoformat(created_at.replace("Z", "+00:00"))
+        DELIVERY_SECONDS.labels(destination).observe(max(0.0, (now() - created).total_seconds()))
 
 
 class Dispatcher:
@@ -57,6 +67,7 @@ class Dispatcher:
                                       complaint_id=cid, delivery_id=did, destination=dest_id)
         if current["status"] != "pending":
             log.info("delivery.duplicate_suppressed", status=current["status"])
+            DELIVERIES.labels(dest_id, "duplicate").inc()
             return "duplicate"
         try:
             receipt = self.adapter_for(dest_id).deliver(doc)
@@ -75,6 +86,7 @@ class Dispatcher:
                             delivery_id_=did)
             store.settle_complaint(conn, cid)
         log.info("delivery.delivered", destination=dest_id, attempts=len(receipt.attempts))
+        observe(dest_id, "delivered", receipt.attempts, doc.get("created_at"))
         return "delivered"
 
     def _failed(self, doc: dict[str, Any], raw: bytes | str, routing_key: str | None, reason: str,
@@ -96,6 +108,7 @@ class Dispatcher:
             store.settle_complaint(conn, cid)
         relay(store, self.bus, message_ids=[mid])
         log.warning("delivery.dead_lettered", destination=dest_id, reason=reason)
+        observe(dest_id, "dead", attempts, None)
         return "dead"
 
     def _dead_message(self, reason: str, raw: bytes | str, routing_key: str | None, **extra: Any) -> str:
@@ -106,8 +119,17 @@ class Dispatcher:
         log.warning("delivery.message_dead_lettered", reason=reason)
         return "dead"
 
+    def give_up(self, reason: str, raw: bytes | str, routing_key: str | None) -> str:
+        """Dead-letter a message that failed every time it was tried, with the last error."""
+        try:
+            doc = json.loads(raw)
+            schemas.validate("delivery", doc)
+        except (ValueError, UnicodeDecodeError, InvalidMessage):
+            return self._dead_message(reason, raw, routing_key)
+        return self._failed(doc, raw, routing_key, reason, [])
+
     def handle(self, message: Message) -> None:
-        ack_after(self.process, message, "dispatcher")
+        ack_after(self.process, message, "dispatcher", self.give_up)
 
     def queues(self) -> list:
         ids = self.only or [d.id for d in self.hub.config.registry]

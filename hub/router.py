@@ -16,6 +16,7 @@ from hub.classify import classify
 from hub.destinations import Destination
 from hub.errors import InvalidMessage
 from hub.intake import accept
+from hub.metrics import DECISIONS
 from hub.outbox import relay
 from hub.rules import Target, decide
 from hub.runtime import Hub
@@ -73,6 +74,8 @@ def route(hub: Hub, complaint_id: str) -> list[str]:
                 store.enqueue(conn, f"delivery:{did}", "delivery", destination.id, message,
                               headers={"laporhub-complaint-id": complaint_id})
             store.set_routed(conn, complaint_id, cdict, decision.as_dict())
+        for target in decision.targets:
+            DECISIONS.labels(target.rule_id, target.destination).inc()
             log.info("complaint.routed", complaint_id=complaint_id, category=c.category,
                      destinations=decision.destinations, rules=list(decision.matched_rules))
     return [f"delivery:{d['id']}" for d in store.deliveries_of(complaint_id)]
@@ -117,9 +120,33 @@ class Router:
         return None
 
     def handle(self, message: Message) -> None:
-        ack_after(self.process, message, "router")
+        if message.delivery_info.get("exchange") == f"{self.hub.topology.prefix}.poison":
+            ack_after(lambda raw, _: self.absorb_poison(raw, message), message, "router")
+            return
+        ack_after(self.process, message, "router",
+                  lambda reason, raw, key: self._dead(reason, raw, key))
+
+    def absorb_poison(self, raw: bytes | str, message: Message) -> None:
+        """Record what the broker dead-lettered after its delivery limit; settle its delivery."""
+        doc = deadletter.from_broker(raw, message.headers or {}, message.properties.get("message_id"),
+                                     self.hub.topology.prefix)
+        store = self.hub.store
+        with store.begin() as conn:
+            did = doc["delivery_id"]
+            current = store.delivery(did, conn) if did else None
+            if current and current["status"] == "pending":
+                doc["complaint_id"] = current["complaint_id"]
+                store.update_delivery(conn, did, status="dead", last_error=doc["reason"])
+                store.add_event(conn, current["complaint_id"], "delivery_failed",
+                                {"destination": current["destination"], "reason": doc["reason"]},
+                                delivery_id_=did)
+                store.settle_complaint(conn, current["complaint_id"])
+            mid = deadletter.enqueue(store, conn, doc)
+        relay(store, self.bus, message_ids=[mid])
+        log.error("poison.dead_lettered", stage=doc["stage"], reason=doc["reason"])
 
     def run(self, stop: threading.Event) -> None:
         self.bus.declare(self.hub.delivery_queues())
         log.info("router.started", broker=self.bus.connection.as_uri())
-        self.bus.consume([self.hub.topology.intake], self.handle, stop=stop)
+        topology = self.hub.topology
+        self.bus.consume([topology.intake, topology.poison], self.handle, stop=stop)

@@ -293,3 +293,26 @@ class Store:
     def iter_table(self, table: sa.Table) -> Iterator[Mapping[str, Any]]:
         with self.engine.connect() as conn:
             yield from conn.execute(sa.select(table)).mappings()
+
+
+# -- dead letters (issue 4) ---------------------------------------------------------------------
+# What could not be processed, kept where an administrator can list, show, replay and purge it.
+# Written in the same transaction as the dead letter's outbox message (see hub/deadletter.py).
+
+dead_letters = sa.Table(
+    "dead_letters", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("key", sa.String(200), nullable=False, index=True),  # stage + what failed
+    sa.Column("stage", sa.String(32), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("errors", sa.JSON, nullable=False),
+    sa.Column("complaint_id", sa.String(64), index=True),
+    sa.Column("delivery_id", sa.String(64)),
+    sa.Column("destination", sa.String(128)),
+    sa.Column("original", sa.Text, nullable=False),
+    sa.Column("original_routing_key", sa.String(256)),
+    sa.Column("status", sa.String(16), nullable=False),  # dead, replayed
+    sa.Column("dead_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("replayed_at", sa.DateTime(timezone=True)),
+)
+

@@ -62,6 +62,8 @@ def delete_topology(hub: Hub, amqp_url: str) -> None:
     """Remove every queue and exchange a test declared on the shared broker."""
     from kombu import Connection
 
+    from hub.bus import EXCHANGES
+
     topo = hub.topology
     queues = [q.name for q in topo.core_queues()] + [topo.delivery(d.id).name for d in hub.config.registry]
     queues += [topo.department_queue(d.id, d.options.get("queue")).name for d in hub.config.registry
@@ -70,6 +72,6 @@ def delete_topology(hub: Hub, amqp_url: str) -> None:
         ch = conn.channel()
         for name in queues:
             ch.queue_delete(name)
-        for name in ("unroutable", "intake", "delivery", "status", "events", "dead", "departments"):
+        for name in EXCHANGES:
             ch.exchange_delete(f"{topo.prefix}.{name}")
         ch.close()
