@@ -11,7 +11,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 import structlog
 from amqp.exceptions import ConnectionError as AMQPConnectionError
@@ -102,12 +102,15 @@ class Bus:
         self._producer: Producer | None = None
         self._declared: set[str] = set()
         self._lock = threading.Lock()
+        self._pipeline: Any = None
 
     @property
     def is_memory(self) -> bool:
         return self.url.startswith("memory")
 
     def close(self) -> None:
+        if self._pipeline is not None:
+            self._pipeline.close()
         self.connection.release()
 
     def __enter__(self) -> "Bus":
@@ -153,6 +156,25 @@ class Bus:
                 headers=headers or {},
                 retry=False,
             )
+
+    def publish_many(self, messages: list[Mapping[str, Any]]) -> list[bool]:
+        """Publish a batch (dicts with exchange, routing_key, body, message_id, headers) with
+        pipelined confirms on RabbitMQ; return, per message, whether the broker confirmed it."""
+        if not self.url.startswith("amqp"):
+            for m in messages:
+                self.publish(m["exchange"], m["routing_key"], m["body"], message_id=m["message_id"],
+                             headers=m["headers"])
+            return [True] * len(messages)
+        from hub.publisher import ConfirmPipeline, Outgoing
+
+        if "exchange:intake" not in self._declared:
+            self.declare()
+        if self._pipeline is None:
+            self._pipeline = ConfirmPipeline(self.url)
+        prefix = self.topology.prefix
+        return self._pipeline.publish([
+            Outgoing(f"{prefix}.{m['exchange']}", m["routing_key"], m["body"], m["message_id"],
+                     m["headers"] or {}) for m in messages])
 
     def consume(self, queues: list[Queue], handler: Callable[[Message], None], *,
                 stop: threading.Event, prefetch: int = 32, idle: Callable[[], None] | None = None) -> None:
