@@ -8,6 +8,8 @@ parked on the `unroutable` queue instead of vanishing (kombu has no `mandatory` 
 from __future__ import annotations
 
 import socket
+from collections import deque
+from contextlib import ExitStack
 import threading
 import time
 from dataclasses import dataclass
@@ -101,7 +103,7 @@ class Bus:
                                      connect_timeout=5)
         self._producer: Producer | None = None
         self._declared: set[str] = set()
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # publishing and declaring may come from several threads
         self._pipeline: Any = None
 
     @property
@@ -121,6 +123,10 @@ class Bus:
 
     def declare(self, queues: Iterable[Queue] = ()) -> None:
         """Declare the core topology (once) and the given queues, durable."""
+        with self._lock:
+            self._declare(queues)
+
+    def _declare(self, queues: Iterable[Queue]) -> None:
         self.connection.ensure_connection(max_retries=RETRY_POLICY["max_retries"])
         channel = self.connection.default_channel
         todo = [*self.topology.core_queues(), *queues]
@@ -172,28 +178,41 @@ class Bus:
         if self._pipeline is None:
             self._pipeline = ConfirmPipeline(self.url)
         prefix = self.topology.prefix
-        return self._pipeline.publish([
-            Outgoing(f"{prefix}.{m['exchange']}", m["routing_key"], m["body"], m["message_id"],
-                     m["headers"] or {}) for m in messages])
+        with self._lock:
+            return self._pipeline.publish([
+                Outgoing(f"{prefix}.{m['exchange']}", m["routing_key"], m["body"], m["message_id"],
+                         m["headers"] or {}) for m in messages])
 
     def consume(self, queues: list[Queue], handler: Callable[[Message], None], *,
-                stop: threading.Event, prefetch: int = 32, idle: Callable[[], None] | None = None) -> None:
+                stop: threading.Event, prefetch: int = 32, idle: Callable[[], None] | None = None,
+                per_queue: bool = False) -> None:
         """Call `handler` for each message until `stop` is set; reconnect after broker failures.
 
         The handler acks or rejects; a message it leaves unacked is redelivered after a crash.
+        Messages are handled outside the client's frame callback, so a handler may publish and
+        declare (and wait for the broker) without new deliveries re-entering it. With
+        `per_queue`, each queue has a channel and a prefetch of its own, so one slow queue never
+        holds the others' messages. `idle` runs after every wait (e.g. to ack finished work).
         """
         while not stop.is_set():
+            inbox: deque[Message] = deque()
             try:
                 self.declare(queues)
-                with Consumer(self.connection, queues=queues, on_message=handler,
-                              prefetch_count=prefetch, accept=None):
+                groups = [[q] for q in queues] if per_queue else [queues]
+                with ExitStack() as stack:
+                    for group in groups:
+                        channel = self.connection.channel() if per_queue else self.connection.default_channel
+                        stack.enter_context(Consumer(channel, queues=group, on_message=inbox.append,
+                                                     prefetch_count=prefetch, accept=None))
                     while not stop.is_set():
                         try:
-                            self.connection.drain_events(timeout=0.5)
+                            self.connection.drain_events(timeout=0.2)
                         except socket.timeout:
                             self.connection.heartbeat_check()
-                            if idle:
-                                idle()
+                        while inbox and not stop.is_set():
+                            handler(inbox.popleft())
+                        if idle:
+                            idle()
             except self.connection.recoverable_connection_errors + self.connection.connection_errors as exc:
                 log.warning("bus.reconnecting", error=str(exc))
                 self._declared.clear()
@@ -238,7 +257,14 @@ Giver = Callable[[str, bytes | str, str | None], object]
 
 def ack_after(process: Callable[[bytes | str, str | None], object], message: Message, worker: str,
               give_up: Giver | None = None, *, transient_patience: float = 20.0) -> None:
-    """Ack once `process` has done its work (including any dead-lettering).
+    """Ack once `process` has done its work (including any dead-lettering); see `outcome`."""
+    settle(message, outcome(process, message, worker, give_up, transient_patience=transient_patience))
+
+
+def outcome(process: Callable[[bytes | str, str | None], object], message: Message, worker: str,
+            give_up: Giver | None = None, *, transient_patience: float = 20.0) -> str:
+    """Process a message; say whether to "ack" or "requeue" it (safe to call off the consuming
+    thread: it never touches the channel).
 
     Store or broker trouble is waited out with the message in hand (then it is requeued).
     Any other error requeues the message; once it has failed GIVE_UP_AFTER deliveries,
@@ -256,13 +282,19 @@ def ack_after(process: Callable[[bytes | str, str | None], object], message: Mes
                 pause_for(pause)
                 waited, pause = waited + pause, min(pause * 2, 4.0)
                 continue
-            _requeue_or_give_up(exc, message, worker, give_up)
-            return
+            return _requeue_or_give_up(exc, message, worker, give_up)
+        return "ack"
+
+
+def settle(message: Message, verdict: str) -> None:
+    """Ack or requeue on the consuming thread."""
+    if verdict == "ack":
         message.ack()
-        return
+    else:
+        message.requeue()
 
 
-def _requeue_or_give_up(exc: Exception, message: Message, worker: str, give_up: Giver | None) -> None:
+def _requeue_or_give_up(exc: Exception, message: Message, worker: str, give_up: Giver | None) -> str:
     count = _failed_before(message) + 1
     if len(_failures) > 10_000:
         _failures.clear()
@@ -276,8 +308,7 @@ def _requeue_or_give_up(exc: Exception, message: Message, worker: str, give_up: 
         else:
             log.error(f"{worker}.gave_up", error=repr(exc), deliveries=count)
             _failures.pop(_identity(message), None)
-            message.ack()
-            return
+            return "ack"
     log.error(f"{worker}.failed", error=repr(exc), deliveries=count)
     pause_for(min(0.2 * count, 2.0))
-    message.requeue()
+    return "requeue"

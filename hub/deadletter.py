@@ -7,6 +7,7 @@ A replay re-publishes the original to its stage's input, once.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from typing import Any, Mapping
@@ -36,18 +37,24 @@ class DeadLetterNotFound(LaporHubError):
 def document(stage: str, reason: str, original: bytes | str, *, errors: list[FieldError] | None = None,
              complaint_id: str | None = None, delivery_id: str | None = None,
              destination: str | None = None, routing_key: str | None = None) -> dict[str, Any]:
-    text = original.decode("utf-8", "replace") if isinstance(original, bytes) else original
-    return {
+    raw = original if isinstance(original, bytes) else original.encode("utf-8", "surrogateescape")
+    text = raw.decode("utf-8", "replace")
+    exact = text.encode() == raw and "\x00" not in text
+    doc = {
         "stage": stage,
-        "reason": reason,
+        "reason": reason.replace("\x00", "\ufffd"),
         "errors": [e.as_dict() for e in errors or []],
         "complaint_id": complaint_id,
         "delivery_id": delivery_id,
         "destination": destination,
-        "original": text,
+        # Stores refuse NUL in text (PostgreSQL): the text shows U+FFFD, the exact bytes go along.
+        "original": text.replace("\x00", "\ufffd"),
         "original_routing_key": routing_key,
         "dead_at": now().isoformat().replace("+00:00", "Z"),
     }
+    if not exact:
+        doc["original_base64"] = base64.b64encode(raw).decode()
+    return doc
 
 
 def _key(doc: Mapping[str, Any]) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from queue import SimpleQueue
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +19,7 @@ from kombu.message import Message
 
 import adapters
 from hub import deadletter, schemas
-from hub.bus import Bus, ack_after
+from hub.bus import Bus, outcome, settle
 from hub.errors import InvalidMessage, LaporHubError, UnknownDestination
 from hub.metrics import DELIVERIES, DELIVERY_SECONDS, RETRIES
 from hub.outbox import relay
@@ -36,18 +38,36 @@ def observe(destination: str, outcome: str, attempts: list[adapters.Attempt], cr
 
 
 class Dispatcher:
-    def __init__(self, hub: Hub, bus: Bus | None = None, destinations: list[str] | None = None) -> None:
+    """Consumes every destination's delivery queue, each on a channel of its own, and delivers
+    with a small pool of threads per destination: one slow or dead operator holds only its own
+    messages and threads, never the others'. Acks happen on the consuming thread."""
+
+    def __init__(self, hub: Hub, bus: Bus | None = None, destinations: list[str] | None = None,
+                 concurrency: int = 4) -> None:
         self.hub = hub
         self.bus = bus or hub.bus()
+        self.out = hub.bus()  # adapters and dead letters publish here, from the pool threads
         self.only = destinations
+        self.concurrency = concurrency
         self._adapters: dict[str, Any] = {}
+        self._pools: dict[str, ThreadPoolExecutor] = {}
+        self._finished: SimpleQueue[tuple[Message, Future[str]]] = SimpleQueue()
+        self._lock = threading.Lock()
 
     def adapter_for(self, destination_id: str) -> Any:
-        if destination_id not in self._adapters:
-            dest = self.hub.config.registry.get(destination_id)
-            cls = adapters.load(dest.adapter)
-            self._adapters[destination_id] = cls(dest, adapters.Context(self.bus, self.hub.settings))
-        return self._adapters[destination_id]
+        with self._lock:
+            if destination_id not in self._adapters:
+                dest = self.hub.config.registry.get(destination_id)
+                cls = adapters.load(dest.adapter)
+                self._adapters[destination_id] = cls(dest, adapters.Context(self.out, self.hub.settings))
+            return self._adapters[destination_id]
+
+    def _pool(self, destination_id: str) -> ThreadPoolExecutor:
+        if destination_id not in self._pools:
+            size = int(self.hub.config.registry.get(destination_id).options.get("concurrency", self.concurrency)) \
+                if destination_id in self.hub.config.registry else 1
+            self._pools[destination_id] = ThreadPoolExecutor(size, thread_name_prefix=f"deliver-{destination_id}")
+        return self._pools[destination_id]
 
     def process(self, raw: bytes | str, routing_key: str | None = None) -> str:
         """Deliver one message; returns the outcome: delivered, duplicate, dead."""
@@ -106,7 +126,7 @@ class Dispatcher:
                             delivery_id_=did)
             mid = deadletter.enqueue(store, conn, dead)
             store.settle_complaint(conn, cid)
-        relay(store, self.bus, message_ids=[mid])
+        relay(store, self.out, message_ids=[mid])
         log.warning("delivery.dead_lettered", destination=dest_id, reason=reason)
         observe(dest_id, "dead", attempts, None)
         return "dead"
@@ -115,7 +135,7 @@ class Dispatcher:
         doc = deadletter.document("dispatcher", reason, raw, routing_key=routing_key, **extra)
         with self.hub.store.begin() as conn:
             mid = deadletter.enqueue(self.hub.store, conn, doc)
-        relay(self.hub.store, self.bus, message_ids=[mid])
+        relay(self.hub.store, self.out, message_ids=[mid])
         log.warning("delivery.message_dead_lettered", reason=reason)
         return "dead"
 
@@ -129,7 +149,19 @@ class Dispatcher:
         return self._failed(doc, raw, routing_key, reason, [])
 
     def handle(self, message: Message) -> None:
-        ack_after(self.process, message, "dispatcher", self.give_up)
+        """Hand the message to its destination's pool; `settle_finished` acks it when done."""
+        destination = message.delivery_info.get("routing_key") or ""
+        future = self._pool(destination).submit(outcome, self.process, message, "dispatcher", self.give_up)
+        future.add_done_callback(lambda f: self._finished.put((message, f)))
+
+    def settle_finished(self) -> None:
+        while not self._finished.empty():
+            message, future = self._finished.get()
+            verdict = "requeue" if future.exception() else future.result()
+            try:
+                settle(message, verdict)
+            except Exception as exc:  # noqa: BLE001 - from a connection since lost: redelivered anyway
+                log.warning("dispatcher.settle_failed", error=str(exc))
 
     def queues(self) -> list:
         ids = self.only or [d.id for d in self.hub.config.registry]
@@ -142,7 +174,12 @@ class Dispatcher:
         queues = self.queues()
         log.info("dispatcher.started", queues=len(queues))
         try:
-            self.bus.consume(queues, self.handle, stop=stop, prefetch=16)
+            self.bus.consume(queues, self.handle, stop=stop, prefetch=2 * self.concurrency,
+                             idle=self.settle_finished, per_queue=True)
         finally:
+            for pool in self._pools.values():
+                pool.shutdown(wait=True)  # SIGTERM: finish the deliveries in hand, then ack them
+            self.settle_finished()
             for adapter in self._adapters.values():
                 adapter.close()
+            self.out.close()

@@ -24,6 +24,9 @@ from hub.store import now
 
 log = structlog.get_logger("hub.router")
 
+MAX_MESSAGE = 256 * 1024  # as for POST /v1/complaints
+KEEP_OVERSIZED = 64 * 1024
+
 
 def delivery_message(complaint_id: str, complaint: Mapping[str, Any], classification: Mapping[str, Any],
                      target: Target, destination: Destination, ruleset_version: str, delivery_id: str,
@@ -91,6 +94,10 @@ class Router:
     def process(self, raw: bytes | str, routing_key: str | None = None) -> str | None:
         """Route one intake message; park it as a dead letter if it can never be routed."""
         store = self.hub.store
+        if len(raw) > MAX_MESSAGE:
+            return self._dead(f"intake message is {len(raw)} bytes; the limit is {MAX_MESSAGE} "
+                              f"(original kept truncated to {KEEP_OVERSIZED} bytes)",
+                              raw[:KEEP_OVERSIZED], routing_key)
         try:
             doc = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
@@ -121,7 +128,9 @@ class Router:
 
     def handle(self, message: Message) -> None:
         if message.delivery_info.get("exchange") == f"{self.hub.topology.prefix}.poison":
-            ack_after(lambda raw, _: self.absorb_poison(raw, message), message, "router")
+            ack_after(lambda raw, _: self.absorb_poison(raw, message), message, "router",
+                      lambda reason, raw, key: self._dead(f"could not record a poison message: {reason}",
+                                                          raw, key))
             return
         ack_after(self.process, message, "router",
                   lambda reason, raw, key: self._dead(reason, raw, key))
