@@ -77,8 +77,8 @@ def route(hub: Hub, complaint_id: str) -> list[str]:
                 store.enqueue(conn, f"delivery:{did}", "delivery", destination.id, message,
                               headers={"laporhub-complaint-id": complaint_id})
             store.set_routed(conn, complaint_id, cdict, decision.as_dict())
-        for target in decision.targets:
-            DECISIONS.labels(target.rule_id, target.destination).inc()
+            for target in decision.targets:
+                DECISIONS.labels(target.rule_id, target.destination).inc()
             log.info("complaint.routed", complaint_id=complaint_id, category=c.category,
                      destinations=decision.destinations, rules=list(decision.matched_rules))
     return [f"delivery:{d['id']}" for d in store.deliveries_of(complaint_id)]
