@@ -271,8 +271,30 @@ def _publish_now(hub: Any) -> None:
         print(f"note: not published yet ({exc}); a running `laporhub api` relays it", file=sys.stderr)
 
 
+def cmd_endpoints(args: argparse.Namespace) -> int:
+    from hub import retry
+
+    hub = _hub(args)
+    if args.endpoints_cmd == "enable":
+        hub.config.registry.get(args.destination)
+        retry.enable(hub.store, args.destination)
+        print(f"{args.destination}: enabled")
+        return 0
+    for s in retry.states(hub.store):
+        print(f"{s['destination']:<32} {s['status']:<9} since {s['failing_since'] or '-'}  {s['reason'] or ''}")
+    print(f"{retry.waiting(hub.store)} delivery(ies) waiting for a retry", file=sys.stderr)
+    return 0
+
+
 def add_operations_commands(sub: Any) -> None:
     from hub.deadletter import INPUTS
+
+    ep = sub.add_parser("endpoints", help="endpoints failing or disabled; re-enable one").add_subparsers(
+        dest="endpoints_cmd", required=True)
+    ep.add_parser("list", help="endpoints not in good health").set_defaults(fn=cmd_endpoints)
+    s = ep.add_parser("enable", help="re-enable an endpoint disabled after HTTP 410")
+    s.add_argument("destination")
+    s.set_defaults(fn=cmd_endpoints)
 
     dead = sub.add_parser("dead", help="dead letters: list, show, replay, purge").add_subparsers(
         dest="dead_cmd", required=True)

@@ -316,3 +316,28 @@ dead_letters = sa.Table(
     sa.Column("replayed_at", sa.DateTime(timezone=True)),
 )
 
+
+
+# -- delivery retries and endpoint state (issue 4) ------------------------------------------------
+# A delivery that failed its quick retries waits here for its next due time (see hub/retry.py);
+# the dispatcher re-queues it when due. `endpoints` remembers a destination failing or disabled.
+
+delivery_retries = sa.Table(
+    "delivery_retries", metadata,
+    sa.Column("delivery_id", sa.String(64), primary_key=True),
+    sa.Column("destination", sa.String(128), nullable=False),
+    sa.Column("step", sa.Integer, nullable=False),
+    sa.Column("due_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("last_error", sa.Text),
+)
+
+endpoints = sa.Table(
+    "endpoints", metadata,
+    sa.Column("destination", sa.String(128), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),  # ok, failing, disabled
+    sa.Column("failing_since", sa.DateTime(timezone=True)),
+    sa.Column("alerted_at", sa.DateTime(timezone=True)),
+    sa.Column("reason", sa.Text),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)

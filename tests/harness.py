@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def make_hub(broker_url: str, database_url: str, prefix: str = "laporhub", **settings: Any) -> Hub:
+    settings.setdefault("webhook_schedule", ())  # dead-letter after the quick retries unless asked
     return Hub.create(Settings.from_env(broker_url=broker_url, database_url=database_url,
                                         config_dir=ROOT / "config", bus_prefix=prefix,
                                         webhook_backoff_max=0.2, **settings))
