@@ -57,9 +57,11 @@ def message_id(message: Mapping[str, Any]) -> str:
 class Failed(DeliveryFailed):
     """DeliveryFailed carrying the attempts made."""
 
-    def __init__(self, reason: str, attempts: list[Attempt], *, retryable: bool = False) -> None:
-        super().__init__(reason, retryable=retryable)
+    def __init__(self, reason: str, attempts: list[Attempt], *, retryable: bool = False,
+                 retry_after: float | None = None, gone: bool = False) -> None:
+        super().__init__(reason, retryable=retryable, retry_after=retry_after)
         self.attempts = attempts
+        self.gone = gone  # the endpoint said it no longer exists (HTTP 410): stop sending to it
 
 
 @dataclass

@@ -92,6 +92,9 @@ class WebhookAdapter:
             attempts.append(Attempt(number, "retry", f"HTTP {resp.status_code}"))
             raise _Retry(f"HTTP {resp.status_code}", after)
         attempts.append(Attempt(number, "failed", f"HTTP {resp.status_code}: {resp.text[:200]}"))
+        if resp.status_code == 410:
+            raise Failed(f"webhook endpoint {self.url} is gone (HTTP 410); the destination is disabled",
+                         attempts, gone=True)
         raise Failed(f"webhook to {self.url} refused with HTTP {resp.status_code}; not retried",
                      attempts)
 
@@ -105,7 +108,7 @@ class WebhookAdapter:
             resp = retrying(self._post, body, message_id(delivery), attempts)
         except _Retry as exc:
             raise Failed(f"webhook to {self.url} failed after {len(attempts)} attempts: {exc}",
-                         attempts, retryable=True) from None
+                         attempts, retryable=True, retry_after=exc.retry_after) from None
         return Receipt(attempts, f"HTTP {resp.status_code}")
 
     def close(self) -> None:

@@ -143,6 +143,8 @@ def create_app(hub: Hub, relay: bool = True) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    _include_operations(app, hub, relayer)
+
     return app
 
 
@@ -164,3 +166,14 @@ def _install_administration(app: FastAPI, hub: Hub) -> None:
     auth.install(app)
     app.include_router(admin_api.router(hub))
     console.mount(app)
+
+
+# -- operations (issue 4): admin dead letters, readiness, metrics ---------------------------------
+
+def _include_operations(app: FastAPI, hub: Hub, relayer: Relay | None) -> None:
+    from hub import admin, health
+    from hub.auth import administer
+
+    app.include_router(admin.router(hub, wake_relay=relayer.wake.set if relayer else lambda: None),
+                       dependencies=[Depends(administer)])
+    app.include_router(health.router(hub))

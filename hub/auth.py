@@ -84,6 +84,16 @@ def require(*roles: str) -> Callable[[Request], Principal]:
     return dependency
 
 
+def administer(request: Request) -> Principal:
+    """For administrative routers: admins change things; auditors may only read (GET)."""
+    who = principal(request)
+    allowed = READ_ALL if request.method in ("GET", "HEAD") else ("admin",)
+    if who.role not in allowed:
+        raise forbidden(f"{_a(who.role)} key may not do this; it needs a key with role "
+                        f"{' or '.join(allowed)}")
+    return who
+
+
 def _a(role: str) -> str:
     return f"an {role}" if role[0] in "aeiou" else f"a {role}"
 

@@ -151,7 +151,9 @@ def cmd_router(args: argparse.Namespace) -> int:
     from hub.processes import run_worker
     from hub.router import Router
 
-    run_worker(Router(_hub(args)))
+    hub = _hub(args)
+    _serve_metrics(hub, args)
+    run_worker(Router(hub))
     return 0
 
 
@@ -159,8 +161,17 @@ def cmd_dispatcher(args: argparse.Namespace) -> int:
     from hub.dispatcher import Dispatcher
     from hub.processes import run_worker
 
-    run_worker(Dispatcher(_hub(args), destinations=args.destination or None))
+    hub = _hub(args)
+    _serve_metrics(hub, args)
+    run_worker(Dispatcher(hub, destinations=args.destination or None))
     return 0
+
+
+def _serve_metrics(hub: Any, args: argparse.Namespace) -> None:
+    if getattr(args, "metrics_port", None):
+        from hub import metrics
+
+        metrics.serve(hub, args.metrics_port)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -246,8 +257,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
     s.set_defaults(fn=cmd_api)
-    sub.add_parser("router", help="consume intake, classify, route").set_defaults(fn=cmd_router)
+    s = sub.add_parser("router", help="consume intake, classify, route")
+    s.add_argument("--metrics-port", type=int, help="serve Prometheus /metrics on this port")
+    s.set_defaults(fn=cmd_router)
     s = sub.add_parser("dispatcher", help="deliver through adapters")
+    s.add_argument("--metrics-port", type=int, help="serve Prometheus /metrics on this port")
     s.add_argument("--destination", action="append", help="only these destinations (repeatable)")
     s.set_defaults(fn=cmd_dispatcher)
 
@@ -272,7 +286,95 @@ def parser() -> argparse.ArgumentParser:
     from hub.cli_admin import add_commands
 
     add_commands(sub)
+    add_operations_commands(sub)
     return p
+
+
+# -- operations (issue 4): dead letters, worker metrics -------------------------------------------
+
+def cmd_dead(args: argparse.Namespace) -> int:
+    from hub import deadletter
+
+    hub = _hub(args)
+    if args.dead_cmd == "list":
+        rows = deadletter.list_(hub.store, stage=args.stage,
+                                status=None if args.status == "all" else args.status, limit=args.limit)
+        if args.json:
+            print(json.dumps(rows, ensure_ascii=False, indent=2))
+        for r in [] if args.json else rows:
+            print(f"{r['id']}  {r['dead_at']}  {r['stage']:<10} {r['status']:<8} "
+                  f"{r['destination'] or r['complaint_id'] or '-'}  {r['reason'][:100]}")
+        if not args.json:
+            print(f"{len(rows)} dead letter(s)", file=sys.stderr)
+    elif args.dead_cmd == "show":
+        print(json.dumps(deadletter.show(hub.store, args.id), ensure_ascii=False, indent=2))
+    elif args.dead_cmd == "replay":
+        for dead_id in args.id:
+            result = deadletter.replay(hub.store, dead_id)
+            print(f"{dead_id}: {'replayed' if result['replayed'] else 'not replayed'}: {result['detail']}")
+        _publish_now(hub)
+    elif args.dead_cmd == "purge":
+        if not args.yes:
+            raise LaporHubError("purge forgets dead letters for good; add --yes to confirm")
+        print(f"purged {deadletter.purge(hub.store, stage=args.stage, status=args.status)} dead letter(s)")
+    return 0
+
+
+def _publish_now(hub: Any) -> None:
+    """Relay the outbox now; if the broker is down, any running API's relay publishes later."""
+    from hub.outbox import relay
+
+    try:
+        with hub.bus() as bus:
+            relay(hub.store, bus)
+    except Exception as exc:  # noqa: BLE001 - the replay is committed either way
+        print(f"note: not published yet ({exc}); a running `laporhub api` relays it", file=sys.stderr)
+
+
+def cmd_endpoints(args: argparse.Namespace) -> int:
+    from hub import retry
+
+    hub = _hub(args)
+    if args.endpoints_cmd == "enable":
+        hub.config.registry.get(args.destination)
+        retry.enable(hub.store, args.destination)
+        print(f"{args.destination}: enabled")
+        return 0
+    for s in retry.states(hub.store):
+        print(f"{s['destination']:<32} {s['status']:<9} since {s['failing_since'] or '-'}  {s['reason'] or ''}")
+    print(f"{retry.waiting(hub.store)} delivery(ies) waiting for a retry", file=sys.stderr)
+    return 0
+
+
+def add_operations_commands(sub: Any) -> None:
+    from hub.deadletter import INPUTS
+
+    ep = sub.add_parser("endpoints", help="endpoints failing or disabled; re-enable one").add_subparsers(
+        dest="endpoints_cmd", required=True)
+    ep.add_parser("list", help="endpoints not in good health").set_defaults(fn=cmd_endpoints)
+    s = ep.add_parser("enable", help="re-enable an endpoint disabled after HTTP 410")
+    s.add_argument("destination")
+    s.set_defaults(fn=cmd_endpoints)
+
+    dead = sub.add_parser("dead", help="dead letters: list, show, replay, purge").add_subparsers(
+        dest="dead_cmd", required=True)
+    s = dead.add_parser("list", help="dead letters, newest first")
+    s.add_argument("--stage", choices=list(INPUTS))
+    s.add_argument("--status", default="dead", choices=["dead", "replayed", "all"])
+    s.add_argument("--limit", type=int, default=100)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(fn=cmd_dead)
+    s = dead.add_parser("show", help="one dead letter with its reason and original body")
+    s.add_argument("id")
+    s.set_defaults(fn=cmd_dead)
+    s = dead.add_parser("replay", help="send originals back to their stage's input (idempotent)")
+    s.add_argument("id", nargs="+")
+    s.set_defaults(fn=cmd_dead)
+    s = dead.add_parser("purge", help="forget dead letters")
+    s.add_argument("--stage", choices=list(INPUTS))
+    s.add_argument("--status", choices=["dead", "replayed"])
+    s.add_argument("--yes", action="store_true", help="really purge")
+    s.set_defaults(fn=cmd_dead)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,7 @@ import structlog
 from sqlalchemy.exc import IntegrityError
 
 from hub import schemas
+from hub.metrics import COMPLAINTS_ACCEPTED
 from hub.store import Store
 
 log = structlog.get_logger("hub.intake")
@@ -44,6 +45,8 @@ def accept(store: Store, complaint: Mapping[str, Any], actor: str = "api") -> Ac
         if existing is None:
             raise
         return Accepted(existing, False)
+    if created:
+        COMPLAINTS_ACCEPTED.labels(complaint["channel"]).inc()
     log.info("complaint.accepted" if created else "complaint.repeated", complaint_id=cid,
              channel=complaint["channel"])
     return Accepted(cid, created)

@@ -13,6 +13,7 @@ import threading
 import structlog
 
 from hub.bus import Bus
+from hub.publisher import NotConfirmed
 from hub.store import Store
 
 log = structlog.get_logger("hub.outbox")
@@ -24,14 +25,14 @@ def relay(store: Store, bus: Bus, *, limit: int = 200, message_ids: list[str] | 
     with store.begin() as conn:
         rows = store.claim_unpublished(conn, limit, message_ids)
         done: list[int] = []
-        for row in rows:
+        if rows:
             try:
-                bus.publish(row["exchange"], row["routing_key"], row["body"],
-                            message_id=row["message_id"], headers=row["headers"])
+                confirmed = bus.publish_many(rows)
+                done = [row["id"] for row, ok in zip(rows, confirmed) if ok]
+                if len(done) < len(rows):
+                    failure = NotConfirmed(f"the broker confirmed {len(done)} of {len(rows)} messages")
             except Exception as exc:  # noqa: BLE001 - re-raised once the confirmed ones are marked
                 failure = exc
-                break
-            done.append(row["id"])
         store.mark_published(conn, done)
     if failure is not None:
         raise failure

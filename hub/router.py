@@ -16,12 +16,16 @@ from hub.classify import classify
 from hub.destinations import Destination
 from hub.errors import InvalidMessage
 from hub.intake import accept
+from hub.metrics import DECISIONS
 from hub.outbox import relay
 from hub.rules import Target, decide
 from hub.runtime import Hub
 from hub.store import now
 
 log = structlog.get_logger("hub.router")
+
+MAX_MESSAGE = 256 * 1024  # as for POST /v1/complaints
+KEEP_OVERSIZED = 64 * 1024
 
 
 def delivery_message(complaint_id: str, complaint: Mapping[str, Any], classification: Mapping[str, Any],
@@ -73,6 +77,8 @@ def route(hub: Hub, complaint_id: str) -> list[str]:
                 store.enqueue(conn, f"delivery:{did}", "delivery", destination.id, message,
                               headers={"laporhub-complaint-id": complaint_id})
             store.set_routed(conn, complaint_id, cdict, decision.as_dict())
+            for target in decision.targets:
+                DECISIONS.labels(target.rule_id, target.destination).inc()
             log.info("complaint.routed", complaint_id=complaint_id, category=c.category,
                      destinations=decision.destinations, rules=list(decision.matched_rules))
     return [f"delivery:{d['id']}" for d in store.deliveries_of(complaint_id)]
@@ -91,6 +97,10 @@ class Router:
     def process(self, raw: bytes | str, routing_key: str | None = None) -> str | None:
         """Route one intake message; park it as a dead letter if it can never be routed."""
         store = self.hub.store
+        if len(raw) > MAX_MESSAGE:
+            return self._dead(f"intake message is {len(raw)} bytes; the limit is {MAX_MESSAGE} "
+                              f"(original kept truncated to {KEEP_OVERSIZED} bytes)",
+                              raw[:KEEP_OVERSIZED], routing_key)
         try:
             doc = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
@@ -128,7 +138,32 @@ class Router:
             self._declare_new_destinations()
             return
         self._tick()
-        ack_after(self.process, message, "router")
+        if message.delivery_info.get("exchange") == f"{self.hub.topology.prefix}.poison":
+            ack_after(lambda raw, _: self.absorb_poison(raw, message), message, "router",
+                      lambda reason, raw, key: self._dead(f"could not record a poison message: {reason}",
+                                                          raw, key))
+            return
+        ack_after(self.process, message, "router",
+                  lambda reason, raw, key: self._dead(reason, raw, key))
+
+    def absorb_poison(self, raw: bytes | str, message: Message) -> None:
+        """Record what the broker dead-lettered after its delivery limit; settle its delivery."""
+        doc = deadletter.from_broker(raw, message.headers or {}, message.properties.get("message_id"),
+                                     self.hub.topology.prefix)
+        store = self.hub.store
+        with store.begin() as conn:
+            did = doc["delivery_id"]
+            current = store.delivery(did, conn) if did else None
+            if current and current["status"] == "pending":
+                doc["complaint_id"] = current["complaint_id"]
+                store.update_delivery(conn, did, status="dead", last_error=doc["reason"])
+                store.add_event(conn, current["complaint_id"], "delivery_failed",
+                                {"destination": current["destination"], "reason": doc["reason"]},
+                                delivery_id_=did)
+                store.settle_complaint(conn, current["complaint_id"])
+            mid = deadletter.enqueue(store, conn, doc)
+        relay(store, self.bus, message_ids=[mid])
+        log.error("poison.dead_lettered", stage=doc["stage"], reason=doc["reason"])
 
     def _tick(self) -> None:
         if self.worker.tick():
@@ -143,8 +178,9 @@ class Router:
         log.info("router.started", broker=self.bus.connection.as_uri(),
                  routing_version=self.hub.config.ruleset.version)
         self.worker.report()
+        topology = self.hub.topology
         try:
-            self.bus.consume([self.hub.topology.intake, self.worker.control_queue], self.handle,
+            self.bus.consume([topology.intake, topology.poison, self.worker.control_queue], self.handle,
                              stop=stop, idle=self._tick)
         finally:
             self.worker.leave()

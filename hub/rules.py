@@ -7,6 +7,7 @@ administrator can make in a rule set before it can misroute anything.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Mapping
 
 from hub.areas import matches as area_matches
@@ -57,6 +58,26 @@ class RuleSet:
                 for r in doc["rules"]
             ),
         )
+
+    @cached_property
+    def _index(self) -> dict[tuple[str, str], list[int]]:
+        """Rule positions by (category, area ref), "*" where a rule does not ask; built once."""
+        index: dict[tuple[str, str], list[int]] = {}
+        for position, rule in enumerate(self.rules):
+            areas = {city if not kec else f"{city}/{kec}"
+                     for city, _, kec in (ref.partition("/") for ref in rule.when.get("area", ("*",)))}
+            for category in rule.when.get("category", ("*",)):
+                for area in areas:
+                    index.setdefault((category, area), []).append(position)
+        return index
+
+    def candidates(self, c: Classification, unsure: bool) -> list[Rule]:
+        """The rules that can match `c`, in rule-set order, so that decide() need not try all of
+        them: a rule naming other categories or other areas is never a candidate."""
+        categories = ("*",) if unsure else ("*", c.category)
+        areas = ("*",) if c.area is None else ("*", c.area.city, f"{c.area.city}/{c.area.kecamatan}")
+        positions = {p for cat in categories for area in areas for p in self._index.get((cat, area), ())}
+        return [self.rules[p] for p in sorted(positions)]
 
 
 @dataclass(frozen=True)
@@ -120,11 +141,9 @@ def decide(complaint: Mapping[str, Any], c: Classification, ruleset: RuleSet, re
     words = taxonomy.words(f"{complaint.get('title') or ''} {complaint.get('text') or ''}")
     targets: dict[str, Target] = {}
     matched: list[str] = []
-    for rule in ruleset.rules:
-        # When the category is uncertain, only rules that do not depend on it may act
-        # (an emergency is copied to BPBD whatever it turns out to be about).
-        if unsure and "category" in rule.when:
-            continue
+    # When the category is uncertain, only rules that do not depend on it may act
+    # (an emergency is copied to BPBD whatever it turns out to be about).
+    for rule in ruleset.candidates(c, unsure):
         if not rule_matches(rule, complaint, c, words, taxonomy.normalise):
             continue
         matched.append(rule.id)

@@ -19,6 +19,10 @@ class Settings:
     webhook_attempts: int = 5
     webhook_timeout: float = 10.0
     webhook_backoff_max: float = 30.0
+    # Issue 4: after the quick in-process retries, delayed re-queues (seconds, jittered); empty
+    # means dead-letter at once. An endpoint failing longer than `failing_after` raises an alert.
+    webhook_schedule: tuple[float, ...] = (5, 300, 1800, 7200, 18000, 36000)
+    webhook_failing_after: float = 3600.0
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -33,5 +37,9 @@ class Settings:
             "webhook_timeout": float(env.get("LAPORHUB_WEBHOOK_TIMEOUT", cls.webhook_timeout)),
             "webhook_backoff_max": float(env.get("LAPORHUB_WEBHOOK_BACKOFF_MAX", cls.webhook_backoff_max)),
         }
+        if "LAPORHUB_WEBHOOK_SCHEDULE" in env:
+            values["webhook_schedule"] = tuple(float(x) for x in env["LAPORHUB_WEBHOOK_SCHEDULE"].split(",") if x.strip())
+        if "LAPORHUB_WEBHOOK_FAILING_AFTER" in env:
+            values["webhook_failing_after"] = float(env["LAPORHUB_WEBHOOK_FAILING_AFTER"])
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

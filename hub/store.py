@@ -455,3 +455,50 @@ feedback = sa.Table(
     sa.Column("text", sa.Text),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
 )
+
+# -- dead letters (issue 4) ---------------------------------------------------------------------
+# What could not be processed, kept where an administrator can list, show, replay and purge it.
+# Written in the same transaction as the dead letter's outbox message (see hub/deadletter.py).
+
+dead_letters = sa.Table(
+    "dead_letters", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("key", sa.String(200), nullable=False, index=True),  # stage + what failed
+    sa.Column("stage", sa.String(32), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("errors", sa.JSON, nullable=False),
+    sa.Column("complaint_id", sa.String(64), index=True),
+    sa.Column("delivery_id", sa.String(64)),
+    sa.Column("destination", sa.String(128)),
+    sa.Column("original", sa.Text, nullable=False),
+    sa.Column("original_routing_key", sa.String(256)),
+    sa.Column("status", sa.String(16), nullable=False),  # dead, replayed
+    sa.Column("dead_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("replayed_at", sa.DateTime(timezone=True)),
+)
+
+
+
+# -- delivery retries and endpoint state (issue 4) ------------------------------------------------
+# A delivery that failed its quick retries waits here for its next due time (see hub/retry.py);
+# the dispatcher re-queues it when due. `endpoints` remembers a destination failing or disabled.
+
+delivery_retries = sa.Table(
+    "delivery_retries", metadata,
+    sa.Column("delivery_id", sa.String(64), primary_key=True),
+    sa.Column("destination", sa.String(128), nullable=False),
+    sa.Column("step", sa.Integer, nullable=False),
+    sa.Column("due_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("last_error", sa.Text),
+)
+
+endpoints = sa.Table(
+    "endpoints", metadata,
+    sa.Column("destination", sa.String(128), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),  # ok, failing, disabled
+    sa.Column("failing_since", sa.DateTime(timezone=True)),
+    sa.Column("alerted_at", sa.DateTime(timezone=True)),
+    sa.Column("reason", sa.Text),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)

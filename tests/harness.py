@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def make_hub(broker_url: str, database_url: str, prefix: str = "laporhub", **settings: Any) -> Hub:
+    settings.setdefault("webhook_schedule", ())  # dead-letter after the quick retries unless asked
     return Hub.create(Settings.from_env(broker_url=broker_url, database_url=database_url,
                                         config_dir=ROOT / "config", bus_prefix=prefix,
                                         webhook_backoff_max=0.2, **settings))
@@ -72,6 +73,8 @@ def delete_topology(hub: Hub, amqp_url: str) -> None:
     """Remove every queue and exchange a test declared on the shared broker."""
     from kombu import Connection
 
+    from hub.bus import EXCHANGES
+
     topo = hub.topology
     queues = [q.name for q in topo.core_queues()] + [topo.delivery(d.id).name for d in hub.config.registry]
     queues += [topo.department_queue(d.id, d.options.get("queue")).name for d in hub.config.registry
@@ -80,6 +83,6 @@ def delete_topology(hub: Hub, amqp_url: str) -> None:
         ch = conn.channel()
         for name in queues:
             ch.queue_delete(name)
-        for name in ("unroutable", "intake", "delivery", "status", "events", "dead", "departments", "control"):
+        for name in EXCHANGES:
             ch.exchange_delete(f"{topo.prefix}.{name}")
         ch.close()

@@ -1,0 +1,244 @@
+"""Tools for the fault-injection suite: real `laporhub router`/`dispatcher` processes, service
+restarts that always restore the service, a complaint stream, and the exactly-once audit."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import pika
+import yaml
+
+from hub.receiver import Receiver
+from hub.runtime import Hub
+from tests.harness import ROOT, wait_for
+
+SAMPLES = [json.loads(line) for line in (ROOT / "config/samples/complaints.jsonl").read_text().splitlines()
+           if line.strip()]
+
+
+def complaint(n: int, run: str) -> dict[str, Any]:
+    """The n-th complaint of a stream: the samples in turn, each with its own external_ref."""
+    return {**SAMPLES[n % len(SAMPLES)], "external_ref": f"{run}-{n}"}
+
+
+def config_for(tmp: Path, receiver: Receiver, **webhook_options: Any) -> Path:
+    """A copy of the shipped configuration whose webhooks all go to `receiver`."""
+    target = tmp / "config"
+    shutil.copytree(ROOT / "config", target)
+    path = target / "destinations.yaml"
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for dest in doc["destinations"]:
+        if dest.get("adapter") == "webhook":
+            dest["options"]["url"] = f"{receiver.url}/hooks/{dest['id']}"
+            dest["options"].update(webhook_options)
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    return target
+
+
+def secrets(hub: Hub) -> dict[str, str]:
+    return {d.id: d.options["secret"] for d in hub.config.registry if d.adapter == "webhook"}
+
+
+class Worker:
+    """`laporhub router` or `laporhub dispatcher` as a real process of its own."""
+
+    def __init__(self, kind: str, hub: Hub, log_dir: Path, *args: str) -> None:
+        self.kind = kind
+        env = {**os.environ, "LAPORHUB_BROKER_URL": hub.settings.broker_url,
+               "LAPORHUB_DATABASE_URL": hub.settings.database_url,
+               "LAPORHUB_BUS_PREFIX": hub.settings.bus_prefix,
+               "LAPORHUB_CONFIG_DIR": str(hub.settings.config_dir)}
+        self.log_path = log_dir / f"{kind}-{time.monotonic_ns()}.log"
+        self.log = self.log_path.open("wb")
+        self.proc = subprocess.Popen([sys.executable, "-m", "hub.cli", kind, *args], env=env, cwd=ROOT,
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+
+    def kill9(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> int | None:
+        """SIGTERM: finish the message in hand, then exit."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.log.close()
+        return self.proc.returncode
+
+    def tail(self, n: int = 20) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
+
+
+def answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def drop_broker_connections(prefix: str, down_for: float = 2.0) -> None:
+    """Force-close the hub's connections to the broker, again and again for `down_for` seconds,
+    as a broker restart does. (A real `rabbitmqctl stop_app` on this shared broker, holding
+    hundreds of other engineers' quorum queues, hung for over ten minutes: too costly to share.)"""
+    end = time.monotonic() + down_for
+    while time.monotonic() < end:
+        subprocess.run(["rabbitmqctl", "-q", "close_all_connections", f"fault test {prefix}"],
+                       check=False, timeout=60, capture_output=True)
+        time.sleep(0.5)
+    wait_for(lambda: answers(5672), timeout=60)
+
+
+def restart_postgresql() -> None:
+    version = sorted(os.listdir("/etc/postgresql"))[0]
+    try:
+        subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
+                       check=True, timeout=120, capture_output=True)
+    finally:
+        if not answers(5432):
+            subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"],
+                           check=False, timeout=120, capture_output=True)
+        wait_for(lambda: answers(5432), timeout=60)
+
+
+@dataclass
+class Stream:
+    """Posts complaints through the API in a thread; keeps the ids of the accepted ones."""
+
+    post: Callable[[dict[str, Any]], Any]
+    run: str
+    count: int
+    accepted: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.thread = threading.Thread(target=self._go, daemon=True)
+
+    def _go(self) -> None:
+        for n in range(self.count):
+            doc = complaint(n, self.run)
+            for _ in range(100):
+                try:
+                    resp = self.post(doc)
+                except Exception:  # noqa: BLE001 - the database may be restarting: try again
+                    time.sleep(0.2)
+                    continue
+                if resp.status_code in (200, 201):
+                    self.accepted.append(resp.json()["id"])
+                    break
+                if resp.status_code < 500:
+                    self.refused.append(resp.text)
+                    break
+                time.sleep(0.2)
+
+    def start(self) -> "Stream":
+        self.thread.start()
+        return self
+
+    def wait_until(self, n: int, timeout: float = 120) -> None:
+        wait_for(lambda: len(self.accepted) >= n or not self.thread.is_alive(), timeout=timeout)
+
+    def join(self, timeout: float = 300) -> None:
+        self.thread.join(timeout)
+
+
+def drain_department_queues(hub: Hub) -> tuple[dict[str, int], int]:
+    """Read every department queue as a deduplicating subscriber would: (delivery id -> times
+    seen, messages read)."""
+    url = hub.settings.broker_url
+    conn = pika.BlockingConnection(pika.URLParameters(url[:-2] + "/%2F" if url.endswith("//") else url))
+    seen: dict[str, int] = {}
+    read = 0
+    try:
+        ch = conn.channel()
+        for dest in hub.config.registry:
+            if dest.adapter != "queue":
+                continue
+            name = hub.topology.department_queue(dest.id, dest.options.get("queue")).name
+            try:
+                ch.queue_declare(name, passive=True)
+            except pika.exceptions.ChannelClosedByBroker:
+                ch = conn.channel()
+                continue
+            while True:
+                method, props, _ = ch.basic_get(name, auto_ack=True)
+                if method is None:
+                    break
+                read += 1
+                seen[props.message_id] = seen.get(props.message_id, 0) + 1
+    finally:
+        conn.close()
+    return seen, read
+
+
+def audit(hub: Hub, accepted: list[str], receiver: Receiver, label: str,
+          timeout: float = 180) -> dict[str, Any]:
+    """Wait until every accepted complaint is settled, then check that every delivery its rules
+    named arrived exactly once as a deduplicating receiver sees it. Prints and returns the counts."""
+    import sqlalchemy as sa
+
+    from hub import deadletter
+    from hub.store import complaints, deliveries
+
+    def pending() -> int:
+        with hub.store.engine.connect() as conn:
+            unrouted = conn.execute(sa.select(sa.func.count()).select_from(complaints)
+                                    .where(complaints.c.status.in_(["received", "routed"]))).scalar_one()
+            waiting = conn.execute(sa.select(sa.func.count()).select_from(deliveries)
+                                   .where(deliveries.c.status == "pending")).scalar_one()
+        return unrouted + waiting
+
+    wait_for(lambda: pending() == 0, timeout=timeout, interval=0.5)
+    with hub.store.engine.connect() as conn:
+        rows = conn.execute(sa.select(deliveries.c.id, deliveries.c.complaint_id, deliveries.c.status,
+                                      deliveries.c.destination)).mappings().all()
+    expected = {r["id"] for r in rows if r["complaint_id"] in set(accepted)}
+    routed = {r["complaint_id"] for r in rows}
+    queued, read = wait_for(lambda: _drained_all(hub, expected, receiver), timeout=30)
+    hooks = {r.headers["webhook-id"] for r in receiver.received}
+    got = set(queued) | hooks
+    counts = {
+        "scenario": label,
+        "accepted": len(set(accepted)),
+        "deliveries_expected": len(expected),
+        "delivered": len(got & expected),
+        "duplicates_suppressed": (read - len(queued)) + receiver.duplicates,
+        "dead_lettered": dict(Counter(f"{d['stage']}: {d['reason'][:70]}" for d in deadletter.list_(hub.store))),
+        "not_delivered": len(expected - got),
+        "unexpected": len(got - expected),
+    }
+    print(f"\nfault suite: {json.dumps(counts, ensure_ascii=False)}")
+    assert set(accepted) <= routed, "every accepted complaint was routed"
+    assert {r["status"] for r in rows if r["id"] in expected} == {"delivered"}
+    assert got == expected, f"missing {len(expected - got)}, unexpected {len(got - expected)}"
+    return counts
+
+
+_drained: dict[int, tuple[dict[str, int], int]] = {}
+
+
+def _drained_all(hub: Hub, expected: set[str], receiver: Receiver) -> tuple[dict[str, int], int] | None:
+    """Accumulate department-queue reads until every expected delivery has arrived somewhere."""
+    seen, read = _drained.setdefault(id(hub), ({}, 0))
+    more, n = drain_department_queues(hub)
+    for k, v in more.items():
+        seen[k] = seen.get(k, 0) + v
+    _drained[id(hub)] = (seen, read + n)
+    hooks = {r.headers["webhook-id"] for r in receiver.received}
+    return _drained[id(hub)] if expected <= (set(seen) | hooks) else None
