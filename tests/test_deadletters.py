@@ -15,7 +15,7 @@ from hub.bus import DELIVERY_LIMIT, GIVE_UP_AFTER
 from hub.cli import main
 from hub.receiver import Receiver
 from hub.runtime import Hub
-from tests.harness import delete_topology, make_hub, point_webhooks_at, running, settled, wait_for
+from tests.harness import key_headers, delete_topology, make_hub, point_webhooks_at, running, settled, wait_for
 
 POWER = {"channel": "jaki", "external_ref": "DL-PLN-1",
          "text": "Listrik padam total sejak subuh, PLN belum datang. Token listrik penuh tapi tetap mati lampu.",
@@ -61,30 +61,30 @@ def test_replaying_a_dead_delivery_delivers_it_once_however_often_it_is_replayed
         point_webhooks_at(hub, receiver, max_attempts=1)
         cid = client.post("/v1/complaints", json=POWER).json()["id"]
         wait_for(lambda: settled(hub, cid))
-        [letter] = client.get("/v1/admin/dead-letters").json()["dead_letters"]
+        [letter] = client.get("/v1/admin/dead-letters", headers=key_headers(hub, "admin")).json()["dead_letters"]
         assert letter["stage"] == "dispatcher" and "HTTP 500" in letter["reason"]
         status["code"] = 204
-        first = client.post(f"/v1/admin/dead-letters/{letter['id']}/replay")
-        second = client.post(f"/v1/admin/dead-letters/{letter['id']}/replay")
+        first = client.post(f"/v1/admin/dead-letters/{letter['id']}/replay", headers=key_headers(hub, "admin"))
+        second = client.post(f"/v1/admin/dead-letters/{letter['id']}/replay", headers=key_headers(hub, "admin"))
         view = wait_for(lambda: (v := settled(hub, cid)) and v["status"] == "delivered" and v)
     assert first.status_code == 202 and first.json()["replayed"] is True
     assert second.status_code == 200 and second.json()["replayed"] is False
     assert len(receiver.received) == 1 and receiver.duplicates == 0
     assert [d["status"] for d in view["deliveries"]] == ["delivered"]
     assert any(e["type"] == "delivery_replayed" for e in view["timeline"])
-    assert client.get("/v1/admin/dead-letters").json()["dead_letters"] == []
-    assert len(client.get("/v1/admin/dead-letters?status=replayed").json()["dead_letters"]) == 1
+    assert client.get("/v1/admin/dead-letters", headers=key_headers(hub, "admin")).json()["dead_letters"] == []
+    assert len(client.get("/v1/admin/dead-letters?status=replayed", headers=key_headers(hub, "admin")).json()["dead_letters"]) == 1
 
 
 def test_admin_api_shows_a_dead_letter_and_refuses_unknown_ones(hub: Hub) -> None:
     b = hub.bus()
     with running(hub) as client:
         b.publish("intake", "complaint", b"{not json", message_id="garbage-admin")
-        [letter] = wait_for(lambda: client.get("/v1/admin/dead-letters").json()["dead_letters"])
-        shown = client.get(f"/v1/admin/dead-letters/{letter['id']}").json()
-        missing = client.get("/v1/admin/dead-letters/dl-nope")
-        bad_stage = client.get("/v1/admin/dead-letters?stage=nowhere")
-        purged = client.delete("/v1/admin/dead-letters?stage=router").json()
+        [letter] = wait_for(lambda: client.get("/v1/admin/dead-letters", headers=key_headers(hub, "admin")).json()["dead_letters"])
+        shown = client.get(f"/v1/admin/dead-letters/{letter['id']}", headers=key_headers(hub, "admin")).json()
+        missing = client.get("/v1/admin/dead-letters/dl-nope", headers=key_headers(hub, "admin"))
+        bad_stage = client.get("/v1/admin/dead-letters?stage=nowhere", headers=key_headers(hub, "admin"))
+        purged = client.delete("/v1/admin/dead-letters?stage=router", headers=key_headers(hub, "admin")).json()
     b.close()
     assert shown["original"] == "{not json" and "not JSON" in shown["reason"]
     assert missing.status_code == 404 and missing.json()["error"] == "not_found"

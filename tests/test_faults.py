@@ -22,7 +22,7 @@ from hub.runtime import Hub
 from hub.settings import Settings
 from tests.fault_harness import (Stream, Worker, audit, config_for, drop_broker_connections,
                                  restart_postgresql, secrets)
-from tests.harness import delete_topology, wait_for
+from tests.harness import delete_topology, key_headers, wait_for
 
 pytestmark = [pytest.mark.fault, pytest.mark.rabbitmq, pytest.mark.postgres, pytest.mark.timeout(600)]
 
@@ -50,7 +50,15 @@ class Scene:
         return worker
 
     def stream(self, client: TestClient, count: int) -> Stream:
-        return Stream(lambda doc: client.post("/v1/complaints", json=doc), self.run, count).start()
+        """Each complaint is submitted with a key of its own channel, as channels do."""
+        keys: dict[str, dict[str, str]] = {}
+
+        def post(doc: dict[str, Any]) -> Any:
+            if doc["channel"] not in keys:
+                keys[doc["channel"]] = key_headers(self.hub, "channel", doc["channel"])
+            return client.post("/v1/complaints", json=doc, headers=keys[doc["channel"]])
+
+        return Stream(post, self.run, count).start()
 
     def close(self, amqp_url: str) -> None:
         for w in self.workers:
