@@ -78,9 +78,12 @@ class Dispatcher:
             return adapter
 
     def _pool(self, destination_id: str) -> ThreadPoolExecutor:
+        """A channel (the citizen's app) hears a complaint's events in order: one at a time."""
         if destination_id not in self._pools:
-            size = int(self.hub.config.registry.get(destination_id).options.get("concurrency", self.concurrency)) \
-                if destination_id in self.hub.config.registry else 1
+            registry = self.hub.config.registry
+            dest = registry.get(destination_id) if destination_id in registry else None
+            default = 1 if dest is None or dest.kind == "channel" else self.concurrency
+            size = int(dest.options.get("concurrency", default)) if dest else 1
             self._pools[destination_id] = ThreadPoolExecutor(size, thread_name_prefix=f"deliver-{destination_id}")
         return self._pools[destination_id]
 
