@@ -1,0 +1,71 @@
+"""The open311 adapter against a live GeoReport v2 server: another LaporHub's /open311/v2, the
+way FixMyStreet forwards to a council's back-end and imports its statuses back."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from hub import open311_sync
+from hub.processes import ApiServer
+from hub.runtime import Hub
+from hub.store import complaints
+from tests.harness import key_headers, make_hub, running, settled, wait_for
+
+WATER = {"channel": "jaki", "external_ref": "O311-FWD-1",
+         "text": "Air PAM tidak mengalir sejak kemarin, pipa ledeng bocor di depan rumah.",
+         "location": {"latitude": -6.2297, "longitude": 106.9005, "kecamatan": "Duren Sawit", "kota": "Jakarta Timur"}}
+
+
+@pytest.fixture
+def remote(tmp_path: Path) -> Iterator[tuple[Hub, str, str]]:
+    """A council back-end speaking GeoReport v2, with a channel key issued to the hub."""
+    hub = make_hub("memory://localhost/", f"sqlite:///{tmp_path / 'remote.db'}", "remote311")
+    server = ApiServer(hub, port=0).start()
+    api_key = key_headers(hub, "channel", "laporhub-forward")["authorization"].split()[1]
+    yield hub, f"http://127.0.0.1:{server.port}/open311/v2", api_key
+    server.stop()
+    hub.store.engine.dispose()
+
+
+@pytest.fixture
+def local(tmp_path: Path, remote: tuple[Hub, str, str]) -> Iterator[Hub]:
+    """PAM Jaya reached through its Open311 endpoint instead of a webhook."""
+    _, endpoint, api_key = remote
+    hub = make_hub("memory://localhost/", f"sqlite:///{tmp_path / 'local.db'}", "local311")
+    registry = hub.config.registry
+    registry._by_id["pam-jaya"] = replace(registry.get("pam-jaya"), adapter="open311", options={
+        "endpoint": endpoint, "api_key": api_key, "service_codes": {"water": "water"}})
+    yield hub
+    hub.store.engine.dispose()
+
+
+def test_a_delivery_is_filed_on_the_destinations_open311_server_and_its_closing_comes_back(
+        local: Hub, remote: tuple[Hub, str, str]) -> None:
+    remote_hub, _, _ = remote
+    with running(local) as client:
+        cid = client.post("/v1/complaints", json=WATER).json()["id"]
+        view = wait_for(lambda: settled(local, cid))
+    [delivery] = local.store.deliveries_of(cid)
+    assert delivery["destination"] == "pam-jaya" and delivery["status"] == "delivered"
+    filed = remote_hub.store.complaint(delivery["remote_ref"])
+    assert filed is not None, "the remote system holds the request under the id it answered"
+    assert filed["channel"] == "laporhub-forward" and filed["complaint"]["category"] == "water"
+    assert WATER["text"] in filed["complaint"]["text"]
+    assert "service_request_id" in [e for e in view["timeline"] if e["type"] == "delivered"][0]["detail"]
+
+    opened = open311_sync.pull(local, "pam-jaya")
+    assert [d["state"] for d in local.store.deliveries_of(cid)] == ["acknowledged"], "open remotely: taken on"
+    with remote_hub.store.begin() as conn:
+        conn.execute(complaints.update().where(complaints.c.id == delivery["remote_ref"]).values(state="closed"))
+    applied = open311_sync.pull(local, "pam-jaya")
+    again = open311_sync.pull(local, "pam-jaya")
+    [after] = local.store.deliveries_of(cid)
+    assert after["state"] == "resolved"
+    assert len(opened) == 1 and len(applied) == 1 and again == [], "each remote change is imported once"
+    changes = [e for e in local.store.complaint(cid)["timeline"] if e["type"] == "status_changed"]
+    assert [(c["from"], c["to"]) for c in changes] == [("sent", "acknowledged"), ("acknowledged", "resolved")]
