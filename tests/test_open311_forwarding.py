@@ -69,3 +69,22 @@ def test_a_delivery_is_filed_on_the_destinations_open311_server_and_its_closing_
     assert len(opened) == 1 and len(applied) == 1 and again == [], "each remote change is imported once"
     changes = [e for e in local.store.complaint(cid)["timeline"] if e["type"] == "status_changed"]
     assert [(c["from"], c["to"]) for c in changes] == [("sent", "acknowledged"), ("acknowledged", "resolved")]
+
+
+def test_the_destinations_system_can_push_its_status_change_instead(local: Hub, remote: tuple[Hub, str, str]) -> None:
+    _, _, api_key = remote
+    with running(local) as client:
+        cid = client.post("/v1/complaints", json={**WATER, "external_ref": "O311-FWD-2"}).json()["id"]
+        wait_for(lambda: settled(local, cid))
+        [delivery] = local.store.deliveries_of(cid)
+        update = {"api_key": api_key, "service_request_id": delivery["remote_ref"], "status": "closed",
+                  "description": "Pipa sudah diganti.", "update_id": "u-1",
+                  "updated_datetime": "2026-11-29T10:00:00+07:00"}
+        pushed = client.post("/open311/v2/servicerequestupdates.json", data=update)
+        repeated = client.post("/open311/v2/servicerequestupdates.json", data=update)
+        stranger = client.post("/open311/v2/servicerequestupdates.json", data={**update, "api_key": "nope"})
+    assert pushed.status_code == 200 and pushed.json()[0]["applied"] is True
+    assert repeated.status_code == 200 and repeated.json()[0]["applied"] is False
+    assert stranger.status_code == 403 and stranger.json()[0]["code"] == 403
+    [after] = local.store.deliveries_of(cid)
+    assert after["state"] == "resolved"
