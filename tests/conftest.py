@@ -7,7 +7,7 @@ import os
 import socket
 import uuid
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 from urllib.parse import urlparse
 
 import pytest
@@ -94,3 +94,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'hub.db'}"
     return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def rabbitmq_hub(amqp_url: str, database_url: str, bus_prefix: str) -> Iterator[Any]:
+    """A hub on the real RabbitMQ (own prefix, removed afterwards) and each store."""
+    from tests.harness import delete_topology, make_hub
+
+    hub = make_hub(amqp_url, database_url, bus_prefix)
+    yield hub
+    delete_topology(hub, amqp_url)
+    hub.store.engine.dispose()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from hub import signing
 from hub.receiver import Receiver
 from hub.runtime import Hub
-from tests.harness import delete_topology, key_headers, make_hub, point_webhooks_at, running, settled, wait_for
+from tests.harness import key_headers, point_webhooks_at, running, settled, wait_for
 from tests.test_pipeline import consume_all
 
 pytestmark = pytest.mark.rabbitmq
@@ -29,11 +29,8 @@ WATER = {"channel": "jaki", "external_ref": "LC-WATER-1",
 
 
 @pytest.fixture
-def hub(amqp_url: str, database_url: str, bus_prefix: str) -> Iterator[Hub]:
-    hub = make_hub(amqp_url, database_url, bus_prefix)
-    yield hub
-    delete_topology(hub, amqp_url)
-    hub.store.engine.dispose()
+def hub(rabbitmq_hub: Hub) -> Hub:
+    return rabbitmq_hub
 
 
 def callback(client: TestClient, hub: Hub, complaint_id: str, destination: str, *,

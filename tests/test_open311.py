@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -17,7 +17,7 @@ from referencing.jsonschema import DRAFT4
 
 from hub.processes import ApiServer
 from hub.runtime import Hub
-from tests.harness import delete_topology, key_headers, make_hub, running, settled, wait_for
+from tests.harness import key_headers, running, settled, wait_for
 
 SCHEMAS = Path("/work/shared/open311-georeport-v2")
 POTHOLE = {"service_code": "roads", "lat": "-6.2615", "long": "106.8106",
@@ -40,11 +40,8 @@ def valid(name: str, doc: Any) -> Any:
 
 
 @pytest.fixture
-def hub(amqp_url: str, database_url: str, bus_prefix: str) -> Iterator[Hub]:
-    hub = make_hub(amqp_url, database_url, bus_prefix)
-    yield hub
-    delete_topology(hub, amqp_url)
-    hub.store.engine.dispose()
+def hub(rabbitmq_hub: Hub) -> Hub:
+    return rabbitmq_hub
 
 
 @pytest.mark.rabbitmq

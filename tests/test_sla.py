@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime, timedelta, timezone
-from typing import Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,7 +13,7 @@ from hub.policy import Policy
 from hub.receiver import Receiver
 from hub.runtime import Hub
 from hub.workhours import Calendar
-from tests.harness import delete_topology, key_headers, make_hub, point_webhooks_at, running, settled, wait_for
+from tests.harness import key_headers, make_hub, point_webhooks_at, running, settled, wait_for
 from tests.test_pipeline import ROADS, consume_all
 
 JKT = ZoneInfo("Asia/Jakarta")
@@ -54,11 +53,8 @@ def test_most_specific_target_wins_and_levels_fire_in_turn(hub_config) -> None:
 
 
 @pytest.fixture
-def hub(amqp_url: str, database_url: str, bus_prefix: str) -> Iterator[Hub]:
-    hub = make_hub(amqp_url, database_url, bus_prefix)
-    yield hub
-    delete_topology(hub, amqp_url)
-    hub.store.engine.dispose()
+def hub(rabbitmq_hub: Hub) -> Hub:
+    return rabbitmq_hub
 
 
 @pytest.mark.rabbitmq
