@@ -112,20 +112,7 @@ class Env:
 
     def close(self) -> None:
         self.stop_all()
-        from kombu import Connection
-
-        from hub.bus import EXCHANGES
-
-        topo = self.hub.topology
-        names = [q.name for q in topo.core_queues()] + [q.name for q in self.hub.delivery_queues()]
-        names += [topo.department_queue(d.id, d.options.get("queue")).name for d in self.hub.config.registry
-                  if d.adapter == "queue"]
-        with Connection(AMQP) as conn:
-            ch = conn.channel()
-            for n in names:
-                ch.queue_delete(n)
-            for e in EXCHANGES:
-                ch.exchange_delete(f"{topo.prefix}.{e}")
+        self.hub.delete_topology()
         self.hub.store.engine.dispose()
         with self.admin.connect() as c:
             c.execute(sa.text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{self.db}'"))

@@ -269,7 +269,7 @@ async def discovery(request: Request, fmt: str) -> Response:
     hub: Hub = request.app.state.hub
     base = f"{hub.settings.public_url.rstrip('/')}/open311/v2/"
     doc = {"changeset": "2026-11-29T00:00:00Z", "contact": "LaporHub operators (Diskominfotik DKI Jakarta)",
-           "key_service": "Not required for reading or filing; operators forwarding to LaporHub get a key.",
+           "key_service": "Reading needs no key; filing needs a channel api_key from the LaporHub administrators.",
            "endpoints": [{"specification": "http://wiki.open311.org/GeoReport_v2", "url": base,
                           "changeset": "2026-11-29T00:00:00Z", "type": "production", "formats": [
                               "application/json", "text/xml"]}]}

@@ -57,5 +57,24 @@ class Hub:
         """A new connection; each thread or process takes its own."""
         return Bus(self.settings.broker_url, self.topology)
 
+    def delete_topology(self) -> None:
+        """Remove every queue and exchange this hub declares (tests and benchmarks clean up)."""
+        from kombu import Connection
+
+        from hub.bus import EXCHANGES
+
+        topo = self.topology
+        registry = self.config.registry
+        queues = [q.name for q in topo.core_queues()] + [topo.delivery(d.id).name for d in registry]
+        queues += [topo.department_queue(d.id, d.options.get("queue")).name for d in registry
+                   if d.adapter == "queue"]
+        with Connection(self.settings.broker_url) as conn:
+            ch = conn.channel()
+            for name in queues:
+                ch.queue_delete(name)
+            for name in EXCHANGES:
+                ch.exchange_delete(f"{topo.prefix}.{name}")
+            ch.close()
+
     def delivery_queues(self) -> list:
         return [self.topology.delivery(d.id) for d in self.config.registry]

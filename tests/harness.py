@@ -71,18 +71,4 @@ def settled(hub: Hub, complaint_id: str) -> dict[str, Any] | None:
 
 def delete_topology(hub: Hub, amqp_url: str) -> None:
     """Remove every queue and exchange a test declared on the shared broker."""
-    from kombu import Connection
-
-    from hub.bus import EXCHANGES
-
-    topo = hub.topology
-    queues = [q.name for q in topo.core_queues()] + [topo.delivery(d.id).name for d in hub.config.registry]
-    queues += [topo.department_queue(d.id, d.options.get("queue")).name for d in hub.config.registry
-               if d.adapter == "queue"]
-    with Connection(amqp_url) as conn:
-        ch = conn.channel()
-        for name in queues:
-            ch.queue_delete(name)
-        for name in EXCHANGES:
-            ch.exchange_delete(f"{topo.prefix}.{name}")
-        ch.close()
+    hub.delete_topology()
