@@ -325,7 +325,11 @@ class Store:
                      .values(updated_at=now(), **values))
 
     def settle_complaint(self, conn: Connection, complaint_id: str) -> str:
-        """Once no delivery is pending: `delivered`, or `delivery_failed` if any went dead."""
+        """Once no delivery is pending: `delivered`, or `delivery_failed` if any went dead.
+
+        The complaint row is locked first: two deliveries of one complaint settling at once would
+        otherwise each see the other still pending, and the complaint would stay `routed`."""
+        self.complaint_row(conn, complaint_id, lock=True)
         statuses = set(conn.execute(sa.select(deliveries.c.status)
                                     .where(deliveries.c.complaint_id == complaint_id)).scalars())
         if not statuses or "pending" in statuses:

@@ -204,7 +204,10 @@ def audit(hub: Hub, accepted: list[str], receiver: Receiver, label: str,
                                    .where(deliveries.c.status == "pending")).scalar_one()
         return unrouted + waiting
 
-    wait_for(lambda: pending() == 0, timeout=timeout, interval=0.5)
+    try:
+        wait_for(lambda: pending() == 0, timeout=timeout, interval=0.5)
+    except AssertionError:
+        raise AssertionError(f"{label}: not settled within {timeout}s: {stuck(hub)}") from None
     with hub.store.engine.connect() as conn:
         rows = conn.execute(sa.select(deliveries.c.id, deliveries.c.complaint_id, deliveries.c.status,
                                       deliveries.c.destination)).mappings().all()
@@ -228,6 +231,25 @@ def audit(hub: Hub, accepted: list[str], receiver: Receiver, label: str,
     assert {r["status"] for r in rows if r["id"] in expected} == {"delivered"}
     assert got == expected, f"missing {len(expected - got)}, unexpected {len(got - expected)}"
     return counts
+
+
+def stuck(hub: Hub) -> dict[str, Any]:
+    """What a timed-out audit was waiting for: complaints and deliveries by status, queue depths."""
+    import sqlalchemy as sa
+
+    from hub.store import complaints, deliveries, outbox
+
+    with hub.store.engine.connect() as conn:
+        by = lambda table: dict(conn.execute(sa.select(table.c.status, sa.func.count())  # noqa: E731
+                                             .group_by(table.c.status)).all())
+        found: dict[str, Any] = {"complaints": by(complaints), "deliveries": by(deliveries),
+                                 "outbox_unsent": conn.execute(sa.select(sa.func.count()).select_from(outbox)
+                                                               .where(outbox.c.published_at.is_(None))).scalar_one()}
+    out = subprocess.run(["rabbitmqctl", "-q", "list_queues", "name", "messages", "messages_unacknowledged",
+                          "consumers"], capture_output=True, text=True, timeout=60).stdout
+    found["queues"] = [line for line in out.splitlines()
+                       if line.startswith(hub.settings.bus_prefix) and line.split()[1:3] != ["0", "0"]]
+    return found
 
 
 _drained: dict[int, tuple[dict[str, int], int]] = {}

@@ -83,6 +83,31 @@ def test_delivery_ids_are_stable_for_a_complaint_and_destination() -> None:
 
 
 @pytest.mark.postgres
+def test_two_deliveries_of_one_complaint_settling_at_once_leave_it_delivered(postgres_url: str) -> None:
+    """Each transaction marks its own delivery, then settles: without a lock on the complaint each
+    sees the other's delivery still pending and the complaint stays `routed` for ever."""
+    store = Store(postgres_url)
+    cid = accept(store, COMPLAINT).complaint_id
+    with store.begin() as conn:
+        dids = [store.insert_delivery(conn, cid, dest, "queue", "r", "test") for dest in ("a", "b")]
+    both_marked = threading.Barrier(2)
+
+    def deliver(did: str) -> None:
+        with store.begin() as conn:
+            store.update_delivery(conn, did, status="delivered")
+            both_marked.wait(5)
+            store.settle_complaint(conn, cid)
+
+    threads = [threading.Thread(target=deliver, args=(did,)) for did in dids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert store.complaint(cid)["status"] == "delivered"
+    store.engine.dispose()
+
+
+@pytest.mark.postgres
 def test_concurrent_relays_on_postgresql_never_publish_a_message_twice(postgres_url: str) -> None:
     store = Store(postgres_url)
     for i in range(200):
