@@ -14,10 +14,9 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hub import schemas
-from hub.auth import Principal, may_read, may_submit, require
+from hub.auth import Principal, may_submit, require
 from hub.errors import FieldError, InvalidMessage
 from hub.intake import accept
-from hub.outbox import run_relay
 from hub.runtime import Hub
 
 log = structlog.get_logger("hub.api")

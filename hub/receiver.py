@@ -30,7 +30,8 @@ class Receiver:
 
     secrets: dict[str, str] = field(default_factory=dict)
     port: int = 0
-    respond: Callable[[Received], int] | None = None
+    # Answers a request: a status, or (status, extra headers) e.g. a 429 with Retry-After.
+    respond: Callable[[Received], int | tuple[int, dict[str, str]]] | None = None
     received: list[Received] = field(default_factory=list)
     seen_ids: set[str] = field(default_factory=set)
     duplicates: int = 0
@@ -49,7 +50,8 @@ class Receiver:
                 except signing.SignatureError:
                     verified = False
                 item = Received(self.path, headers, body, verified)
-                status = outer.respond(item) if outer.respond else (204 if verified else 401)
+                answer = outer.respond(item) if outer.respond else (204 if verified else 401)
+                status, extra = answer if isinstance(answer, tuple) else (answer, {})
                 if 200 <= status < 300:
                     wid = headers.get("webhook-id", "")
                     if wid in outer.seen_ids:
@@ -58,6 +60,8 @@ class Receiver:
                         outer.seen_ids.add(wid)
                         outer.received.append(item)
                 self.send_response(status)
+                for name, value in extra.items():
+                    self.send_header(name, value)
                 self.send_header("content-length", "0")
                 self.end_headers()
 

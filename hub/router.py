@@ -102,7 +102,7 @@ class Router:
                               f"(original kept truncated to {KEEP_OVERSIZED} bytes)",
                               raw[:KEEP_OVERSIZED], routing_key)
         try:
-            doc = json.loads(raw)
+            doc = json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
         except (ValueError, UnicodeDecodeError) as exc:
             return self._dead(f"intake message is not JSON: {exc}", raw, routing_key)
         try:

@@ -5,11 +5,16 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
+import structlog
+import tenacity
+
 from hub import config as config_mod
-from hub.bus import Bus, Topology
+from hub.bus import Bus, Topology, is_transient
 from hub.config import HubConfig
 from hub.settings import Settings
 from hub.store import Store
+
+log = structlog.get_logger("hub.runtime")
 
 
 @dataclass
@@ -31,9 +36,20 @@ class Hub:
         settings = settings or Settings.from_env()
         cfg, _ = config_mod.load(settings.config_dir)
         assert cfg is not None
-        hub = cls(settings, cfg, Store(settings.database_url), base=cfg)
-        versions.seed(hub.store, cfg.documents["rules"])
-        hub.refresh(force=True)
+        for attempt in tenacity.Retrying(
+                retry=tenacity.retry_if_exception(is_transient), reraise=True,
+                wait=tenacity.wait_exponential(multiplier=0.25, max=5),
+                stop=tenacity.stop_after_delay(settings.startup_patience),
+                before_sleep=lambda state: log.warning("hub.waiting_for_store",
+                                                       error=repr(state.outcome.exception())[:300])):
+            with attempt:
+                hub = cls(settings, cfg, Store(settings.database_url), base=cfg)
+                try:
+                    versions.seed(hub.store, cfg.documents["rules"])
+                    hub.refresh(force=True)
+                except Exception:
+                    hub.store.engine.dispose()
+                    raise
         return hub
 
     def refresh(self, force: bool = False) -> bool:

@@ -23,6 +23,8 @@ class Settings:
     # means dead-letter at once. An endpoint failing longer than `failing_after` raises an alert.
     webhook_schedule: tuple[float, ...] = (5, 300, 1800, 7200, 18000, 36000)
     webhook_failing_after: float = 3600.0
+    # How long a starting process waits for the database or broker before it gives up.
+    startup_patience: float = 120.0
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -41,5 +43,7 @@ class Settings:
             values["webhook_schedule"] = tuple(float(x) for x in env["LAPORHUB_WEBHOOK_SCHEDULE"].split(",") if x.strip())
         if "LAPORHUB_WEBHOOK_FAILING_AFTER" in env:
             values["webhook_failing_after"] = float(env["LAPORHUB_WEBHOOK_FAILING_AFTER"])
+        if "LAPORHUB_STARTUP_PATIENCE" in env:
+            values["startup_patience"] = float(env["LAPORHUB_STARTUP_PATIENCE"])
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -235,7 +235,9 @@ class Store:
     def complaint_row(self, conn: Connection, complaint_id: str, lock: bool = False) -> Mapping[str, Any] | None:
         q = sa.select(complaints).where(complaints.c.id == complaint_id)
         if lock and self.dialect == "postgresql":
-            q = q.with_for_update()
+            # NO KEY UPDATE: the key-share locks that inserting events and deliveries take on
+            # their complaint must not conflict with it, or two settlements deadlock.
+            q = q.with_for_update(key_share=True)
         row = conn.execute(q).mappings().first()
         return dict(row) if row else None
 

@@ -77,7 +77,8 @@ def postgres_url() -> Iterator[str]:
     import sqlalchemy as sa
 
     name = f"laporhub_test_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    # pre-ping: the fault suite restarts PostgreSQL between creating and dropping the database
+    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     url = PG_URL.rsplit("/", 1)[0] + f"/{name}"

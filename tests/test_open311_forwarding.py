@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-import sqlalchemy as sa
 
 from hub import open311_sync
 from hub.processes import ApiServer
