@@ -129,6 +129,32 @@ def test_kill_9_of_a_router_and_a_dispatcher_mid_stream_loses_and_duplicates_not
     assert killed_router_at < 150, "the router was killed with a backlog left"
 
 
+def test_sigterm_mid_stream_finishes_the_work_in_hand_so_nothing_arrives_twice(scene_factory) -> None:
+    """Unlike kill -9, SIGTERM lets a worker finish and ack what it holds before it exits: the
+    receivers see no duplicates at all."""
+    def slow_operator(got: Received) -> int:
+        time.sleep(0.05)
+        return 204 if got.verified else 401
+
+    scene = scene_factory(respond=slow_operator)
+    router, dispatcher = scene.start("router"), scene.start("dispatcher")
+    with TestClient(create_app(scene.hub)) as client:
+        stream = scene.stream(client, 300)
+        wait_for(lambda: count(scene.hub, "deliveries", "status = 'delivered'") >= 30, timeout=60)
+        began = time.monotonic()
+        assert dispatcher.stop() == 0
+        dispatcher_took = time.monotonic() - began
+        scene.start("dispatcher")
+        stream.wait_until(200)
+        assert router.stop() == 0
+        scene.start("router")
+        stream.join()
+        counts = audit(scene.hub, stream.accepted, scene.receiver, "router and dispatcher sent SIGTERM")
+    print(f"dispatcher exited {dispatcher_took:.1f} s after SIGTERM")
+    assert counts["accepted"] == 300
+    assert counts["duplicates_suppressed"] == {"department_queues": 0, "webhooks": 0}
+
+
 def count(hub: Hub, table: str, where: str) -> int:
     import sqlalchemy as sa
 
