@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+import zlib
 from datetime import datetime, timezone
 from typing import Any, Iterator, Mapping
 
@@ -201,7 +202,16 @@ class Store:
                 cur.close()
         else:
             self.engine = sa.create_engine(url, pool_pre_ping=True)
-        metadata.create_all(self.engine)
+        with self.engine.begin() as conn:
+            self.serialize(conn, "schema")
+            metadata.create_all(conn)
+
+    def serialize(self, conn: Connection, what: str) -> None:
+        """Hold a lock named `what` until the transaction ends, so processes starting at the same
+        moment on an empty database do not both create its tables or seed its first version.
+        (SQLite already lets one writer at a time.)"""
+        if self.dialect == "postgresql":
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(zlib.crc32(f"laporhub:{what}".encode()))))
 
     @property
     def dialect(self) -> str:

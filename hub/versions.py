@@ -82,6 +82,7 @@ def problem_dict(p: ConfigProblem) -> dict[str, str]:
 def seed(store: Store, document: Mapping[str, Any]) -> None:
     """Version 1 from config/ when the store has none; published by `seed`."""
     with store.begin() as conn:
+        store.serialize(conn, "seed")
         if conn.execute(sa.select(routing_versions.c.id).limit(1)).first() is not None:
             return
         vid = _insert(conn, document, "seed", f"seeded from config/{RULES_FILE}", None)

@@ -108,6 +108,38 @@ def test_two_deliveries_of_one_complaint_settling_at_once_leave_it_delivered(pos
 
 
 @pytest.mark.postgres
+def test_processes_starting_at_once_on_an_empty_postgresql_create_one_schema_and_one_first_version(
+        postgres_url: str) -> None:
+    from hub import versions
+    from hub.config import load
+
+    cfg, _ = load()
+    errors: list[BaseException] = []
+    stores: list[Store] = []
+    go = threading.Barrier(4)
+
+    def start() -> None:
+        try:
+            go.wait(5)
+            store = Store(postgres_url)
+            stores.append(store)
+            versions.seed(store, cfg.documents["rules"])
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    listing = versions.listing(stores[0])
+    assert len(listing["versions"]) == 1 and len(listing["history"]) == 1
+    for store in stores:
+        store.engine.dispose()
+
+
+@pytest.mark.postgres
 def test_concurrent_relays_on_postgresql_never_publish_a_message_twice(postgres_url: str) -> None:
     store = Store(postgres_url)
     for i in range(200):
