@@ -11,6 +11,7 @@ import structlog
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hub import schemas
@@ -114,7 +115,7 @@ def create_app(hub: Hub, relay: bool = True) -> FastAPI:
             return _error(422, "invalid_complaint", "the complaint is not valid", found)
         may_submit(who, doc.get("channel"))
         try:
-            result = accept(hub.store, doc)
+            result = await run_in_threadpool(accept, hub.store, doc)
         except InvalidMessage as exc:
             return _error(422, "invalid_complaint", "the complaint is not valid", exc.errors)
         if relayer:
