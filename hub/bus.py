@@ -192,7 +192,7 @@ class Bus:
 
     def consume(self, queues: list[Queue], handler: Callable[[Message], None], *,
                 stop: threading.Event, prefetch: int = 32, idle: Callable[[], None] | None = None,
-                per_queue: bool = False) -> None:
+                per_queue: bool = False, gather: int = 1) -> None:
         """Call `handler` for each message until `stop` is set; reconnect after broker failures.
 
         The handler acks or rejects; a message it leaves unacked is redelivered after a crash.
@@ -200,6 +200,8 @@ class Bus:
         declare (and wait for the broker) without new deliveries re-entering it. With
         `per_queue`, each queue has a channel and a prefetch of its own, so one slow queue never
         holds the others' messages. `idle` runs after every wait (e.g. to ack finished work).
+        With `gather`, up to that many messages already at hand are taken before the handler runs,
+        so a handler that batches (and flushes in `idle`) sees them together.
         """
         while not stop.is_set():
             inbox: deque[Message] = deque()
@@ -218,6 +220,8 @@ class Bus:
                     while not stop.is_set():
                         try:
                             self.connection.drain_events(timeout=0.2)
+                            while len(inbox) < gather:
+                                self.connection.drain_events(timeout=0.001)
                         except socket.timeout:
                             self.connection.heartbeat_check()
                         while inbox and not stop.is_set():

@@ -7,6 +7,7 @@ import json
 import threading
 from typing import Any, Mapping
 
+import sqlalchemy as sa
 import structlog
 from kombu.message import Message
 
@@ -20,12 +21,13 @@ from hub.metrics import DECISIONS
 from hub.outbox import relay
 from hub.rules import Target, decide
 from hub.runtime import Hub
-from hub.store import now
+from hub.store import deliveries, delivery_row, event_row, events, now, outbox, outbox_row
 
 log = structlog.get_logger("hub.router")
 
 MAX_MESSAGE = 256 * 1024  # as for POST /v1/complaints
 KEEP_OVERSIZED = 64 * 1024
+BATCH = 64  # intake messages routed in one transaction and one pipelined publish
 
 
 def delivery_message(complaint_id: str, complaint: Mapping[str, Any], classification: Mapping[str, Any],
@@ -56,32 +58,52 @@ def route(hub: Hub, complaint_id: str) -> list[str]:
     Idempotent: a complaint already routed keeps its first decision, so a redelivered intake
     message only re-sends what may not have reached the broker.
     """
+    return route_many(hub, [complaint_id])
+
+
+def route_many(hub: Hub, complaint_ids: list[str]) -> list[str]:
+    """`route` for a batch, in one transaction with one statement per table: a router under load
+    pays the store's per-statement cost once per batch, not once per complaint."""
     cfg, store = hub.config, hub.store
+    ids = list(dict.fromkeys(complaint_ids))
     with store.begin() as conn:
-        row = store.complaint_row(conn, complaint_id, lock=True)
-        if row is None:
-            raise LookupError(complaint_id)
-        if row["status"] == "received":
+        rows = store.complaint_rows(conn, ids, lock=True)
+        missing = [cid for cid in ids if cid not in rows]
+        if missing:
+            raise LookupError(missing[0])
+        new_events: list[dict[str, Any]] = []
+        new_deliveries: list[dict[str, Any]] = []
+        messages: list[dict[str, Any]] = []
+        routed: list[tuple[str, Mapping[str, Any], Mapping[str, Any]]] = []
+        for complaint_id in ids:
+            row = rows[complaint_id]
+            if row["status"] != "received":
+                continue
             complaint = row["body"]
             c = classify(complaint, cfg.taxonomy, cfg.areas)
             decision = decide(complaint, c, cfg.ruleset, cfg.registry, cfg.taxonomy)
             cdict = schemas.validate("classification", c.as_dict())
-            store.add_event(conn, complaint_id, "classified", cdict)
-            store.add_event(conn, complaint_id, "routed", decision.as_dict())
+            ddict = decision.as_dict()
+            new_events += [event_row(complaint_id, "classified", cdict), event_row(complaint_id, "routed", ddict)]
             for target in decision.targets:
                 destination = cfg.registry.get(target.destination)
-                did = store.insert_delivery(conn, complaint_id, destination.id, destination.adapter,
-                                            target.rule_id, target.reason)
+                delivery = delivery_row(complaint_id, destination.id, destination.adapter, target.rule_id,
+                                        target.reason)
+                new_deliveries.append(delivery)
                 message = delivery_message(complaint_id, complaint, cdict, target, destination,
-                                           decision.ruleset_version, did, hub.settings.public_url)
-                store.enqueue(conn, f"delivery:{did}", "delivery", destination.id, message,
-                              headers={"laporhub-complaint-id": complaint_id})
-            store.set_routed(conn, complaint_id, cdict, decision.as_dict())
-            for target in decision.targets:
+                                           decision.ruleset_version, delivery["id"], hub.settings.public_url)
+                messages.append(outbox_row(f"delivery:{delivery['id']}", "delivery", destination.id, message,
+                                           {"laporhub-complaint-id": complaint_id}))
                 DECISIONS.labels(target.rule_id, target.destination).inc()
+            routed.append((complaint_id, cdict, ddict))
             log.info("complaint.routed", complaint_id=complaint_id, category=c.category,
                      destinations=decision.destinations, rules=list(decision.matched_rules))
-    return [f"delivery:{d['id']}" for d in store.deliveries_of(complaint_id)]
+        for table, values in ((events, new_events), (deliveries, new_deliveries), (outbox, messages)):
+            if values:
+                conn.execute(table.insert(), values)
+        store.set_routed_many(conn, routed)
+        delivery_ids = conn.execute(sa.select(deliveries.c.id).where(deliveries.c.complaint_id.in_(ids))).scalars()
+        return [f"delivery:{did}" for did in delivery_ids]
 
 
 class Router:
@@ -93,6 +115,7 @@ class Router:
         self.hub = hub
         self.bus = bus or hub.bus()
         self.worker = Worker(hub, "router")
+        self._batch: list[Message] = []
 
     def process(self, raw: bytes | str, routing_key: str | None = None) -> str | None:
         """Route one intake message; park it as a dead letter if it can never be routed."""
@@ -130,21 +153,60 @@ class Router:
         return None
 
     def handle(self, message: Message) -> None:
+        """Intake messages wait in a batch, routed together when the consumer has nothing more at
+        hand (or the batch is full); control and poison messages are handled at once."""
         from hub.live import is_control
 
         if is_control(message, self.hub):
+            self.flush()
             self.worker.on_control(message.body)
             message.ack()
             self._declare_new_destinations()
-            return
-        self._tick()
-        if message.delivery_info.get("exchange") == f"{self.hub.topology.prefix}.poison":
+        elif message.delivery_info.get("exchange") == f"{self.hub.topology.prefix}.poison":
+            self.flush()
             ack_after(lambda raw, _: self.absorb_poison(raw, message), message, "router",
                       lambda reason, raw, key: self._dead(f"could not record a poison message: {reason}",
                                                           raw, key))
+        else:
+            self._batch.append(message)
+            if len(self._batch) >= BATCH:
+                self.flush()
+
+    def flush(self) -> None:
+        """Route the batch in one transaction and one pipelined publish, then ack it. Whatever
+        the batch cannot take (poison, a complaint to accept first, a failure of the batch) goes
+        the one-at-a-time way, which dead-letters, waits out outages and gives up as it should."""
+        batch, self._batch = self._batch, []
+        if not batch:
             return
-        ack_after(self.process, message, "router",
-                  lambda reason, raw, key: self._dead(reason, raw, key))
+        sound = [(m, cid) for m in batch if (cid := self._screen(m.body)) is not None]
+        alone = [m for m in batch if all(m is not s for s, _ in sound)]
+        if len(sound) > 1:
+            try:
+                message_ids = route_many(self.hub, [cid for _, cid in sound])
+                relay(self.hub.store, self.bus, limit=len(message_ids) or 1, message_ids=message_ids)
+            except Exception as exc:  # noqa: BLE001 - each message is retried alone below
+                log.warning("router.batch_failed", error=repr(exc)[:300], size=len(sound))
+                alone += [m for m, _ in sound]
+            else:
+                for m, _ in sound:
+                    m.ack()
+        else:
+            alone += [m for m, _ in sound]
+        for m in alone:
+            ack_after(self.process, m, "router", lambda reason, raw, key: self._dead(reason, raw, key))
+
+    def _screen(self, raw: bytes | str) -> str | None:
+        """The complaint id of a sound intake message for a stored complaint, else None."""
+        if len(raw) > MAX_MESSAGE:
+            return None
+        try:
+            doc = json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
+        except (ValueError, UnicodeDecodeError):
+            return None
+        if schemas.errors("intake", doc):
+            return None
+        return doc.get("complaint_id")
 
     def absorb_poison(self, raw: bytes | str, message: Message) -> None:
         """Record what the broker dead-lettered after its delivery limit; settle its delivery."""
@@ -165,6 +227,10 @@ class Router:
         relay(store, self.bus, message_ids=[mid])
         log.error("poison.dead_lettered", stage=doc["stage"], reason=doc["reason"])
 
+    def _idle(self) -> None:
+        self.flush()
+        self._tick()
+
     def _tick(self) -> None:
         if self.worker.tick():
             self._declare_new_destinations()
@@ -181,6 +247,6 @@ class Router:
         topology = self.hub.topology
         try:
             self.bus.consume([topology.intake, topology.poison, self.worker.control_queue], self.handle,
-                             stop=stop, idle=self._tick)
+                             stop=stop, idle=self._idle, prefetch=2 * BATCH, gather=BATCH)
         finally:
             self.worker.leave()

@@ -186,6 +186,26 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
+def event_row(complaint_id: str, type_: str, data: Mapping[str, Any], actor: str = "hub",
+              delivery_id_: str | None = None) -> dict[str, Any]:
+    return {"complaint_id": complaint_id, "delivery_id": delivery_id_, "type": type_, "actor": actor,
+            "at": now(), "data": json.loads(json.dumps(data, default=str))}
+
+
+def delivery_row(complaint_id: str, destination: str, adapter: str, rule_id: str, reason: str) -> dict[str, Any]:
+    at = now()
+    return {"id": delivery_id(complaint_id, destination), "complaint_id": complaint_id,
+            "destination": destination, "adapter": adapter, "rule_id": rule_id, "reason": reason,
+            "status": "pending", "attempts": 0, "created_at": at, "updated_at": at}
+
+
+def outbox_row(message_id: str, exchange: str, routing_key: str, body: Mapping[str, Any] | str,
+               headers: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False, default=str)
+    return {"message_id": message_id, "exchange": exchange, "routing_key": routing_key, "body": text,
+            "headers": dict(headers or {}), "created_at": now()}
+
+
 class Store:
     def __init__(self, url: str) -> None:
         self.url = url
@@ -251,14 +271,33 @@ class Store:
         row = conn.execute(q).mappings().first()
         return dict(row) if row else None
 
+    def complaint_rows(self, conn: Connection, ids: list[str], lock: bool = False) -> dict[str, Mapping[str, Any]]:
+        """Several complaints by id, locked in id order (so concurrent batches cannot deadlock)."""
+        q = sa.select(complaints).where(complaints.c.id.in_(ids)).order_by(complaints.c.id)
+        if lock and self.dialect == "postgresql":
+            q = q.with_for_update(key_share=True)
+        return {r["id"]: dict(r) for r in conn.execute(q).mappings().all()}
+
     def set_routed(self, conn: Connection, complaint_id: str, classification: Mapping[str, Any],
                    decision: Mapping[str, Any]) -> None:
-        area = classification.get("area") or {}
-        conn.execute(complaints.update().where(complaints.c.id == complaint_id).values(
-            status="routed", category=classification["category"], city=area.get("city"),
-            urgency=classification["urgency"], confidence=classification["confidence"],
-            classification=dict(classification), decision=dict(decision),
-            ruleset_version=decision["ruleset_version"], updated_at=now()))
+        self.set_routed_many(conn, [(complaint_id, classification, decision)])
+
+    def set_routed_many(self, conn: Connection,
+                        routed: list[tuple[str, Mapping[str, Any], Mapping[str, Any]]]) -> None:
+        """Record each complaint's classification and decision, in one statement for the batch."""
+        if not routed:
+            return
+        at = now()
+        conn.execute(
+            complaints.update().where(complaints.c.id == sa.bindparam("b_id")).values(
+                status="routed", category=sa.bindparam("b_category"), city=sa.bindparam("b_city"),
+                urgency=sa.bindparam("b_urgency"), confidence=sa.bindparam("b_confidence"),
+                classification=sa.bindparam("b_classification", type_=complaints.c.classification.type),
+                decision=sa.bindparam("b_decision", type_=complaints.c.decision.type),
+                ruleset_version=sa.bindparam("b_ruleset_version"), updated_at=at),
+            [{"b_id": cid, "b_category": c["category"], "b_city": (c.get("area") or {}).get("city"),
+              "b_urgency": c["urgency"], "b_confidence": c["confidence"], "b_classification": dict(c),
+              "b_decision": dict(d), "b_ruleset_version": d["ruleset_version"]} for cid, c, d in routed])
 
     def complaint(self, complaint_id: str) -> dict[str, Any] | None:
         """The complaint with its deliveries and timeline, for the API and administrators."""
@@ -312,12 +351,9 @@ class Store:
 
     def insert_delivery(self, conn: Connection, complaint_id: str, destination: str, adapter: str,
                         rule_id: str, reason: str) -> str:
-        did = delivery_id(complaint_id, destination)
-        at = now()
-        conn.execute(deliveries.insert().values(
-            id=did, complaint_id=complaint_id, destination=destination, adapter=adapter,
-            rule_id=rule_id, reason=reason, status="pending", attempts=0, created_at=at, updated_at=at))
-        return did
+        row = delivery_row(complaint_id, destination, adapter, rule_id, reason)
+        conn.execute(deliveries.insert().values(**row))
+        return row["id"]
 
     def delivery(self, delivery_id_: str, conn: Connection | None = None) -> dict[str, Any] | None:
         if conn is None:
@@ -355,9 +391,7 @@ class Store:
 
     def add_event(self, conn: Connection, complaint_id: str, type_: str, data: Mapping[str, Any],
                   actor: str = "hub", delivery_id_: str | None = None) -> None:
-        conn.execute(events.insert().values(
-            complaint_id=complaint_id, delivery_id=delivery_id_, type=type_, actor=actor, at=now(),
-            data=json.loads(json.dumps(data, default=str))))
+        conn.execute(events.insert().values(**event_row(complaint_id, type_, data, actor, delivery_id_)))
 
     # -- outbox -----------------------------------------------------------------------------
 
@@ -367,10 +401,7 @@ class Store:
         exists = conn.execute(sa.select(outbox.c.id).where(outbox.c.message_id == message_id)).scalar()
         if exists:
             return
-        text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False, default=str)
-        conn.execute(outbox.insert().values(
-            message_id=message_id, exchange=exchange, routing_key=routing_key, body=text,
-            headers=dict(headers or {}), created_at=now()))
+        conn.execute(outbox.insert().values(**outbox_row(message_id, exchange, routing_key, body, headers)))
 
     def claim_unpublished(self, conn: Connection, limit: int, message_ids: list[str] | None = None) -> list[dict[str, Any]]:
         """Lock unpublished rows for this transaction; other relays skip them (PostgreSQL)."""
