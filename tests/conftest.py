@@ -106,3 +106,16 @@ def rabbitmq_hub(amqp_url: str, database_url: str, bus_prefix: str) -> Iterator[
     yield hub
     delete_topology(hub, amqp_url)
     hub.store.engine.dispose()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The fault suite's counts, also when output is captured (as in `.ci/run`)."""
+    import json
+    import sys
+
+    harness = sys.modules.get("tests.fault_harness")
+    if harness is None or not harness.REPORT:
+        return
+    terminalreporter.section("fault suite counts")
+    for counts in harness.REPORT:
+        terminalreporter.write_line(json.dumps(counts, ensure_ascii=False))

@@ -24,6 +24,8 @@ from hub.receiver import Receiver
 from hub.runtime import Hub
 from tests.harness import ROOT, wait_for
 
+REPORT: list[dict[str, Any]] = []  # every audit's counts, printed at the end of the run (conftest)
+
 SAMPLES = [json.loads(line) for line in (ROOT / "config/samples/complaints.jsonl").read_text().splitlines()
            if line.strip()]
 
@@ -258,6 +260,7 @@ def audit(hub: Hub, accepted: list[str], receiver: Receiver, label: str,
         "unexpected": len(got - expected),
     }
     print(f"\nfault suite: {json.dumps(counts, ensure_ascii=False)}")
+    REPORT.append(counts)
     assert set(accepted) <= routed, "every accepted complaint was routed"
     assert {r["status"] for r in rows if r["id"] in expected} == {"delivered"}
     assert got == expected, f"missing {len(expected - got)}, unexpected {len(got - expected)}"
