@@ -108,6 +108,19 @@ def rabbitmq_hub(amqp_url: str, database_url: str, bus_prefix: str) -> Iterator[
     hub.store.engine.dispose()
 
 
+@pytest.fixture(params=["memory", pytest.param("rabbitmq", marks=pytest.mark.rabbitmq)])
+def either_bus_hub(request: pytest.FixtureRequest, tmp_path: Path, bus_prefix: str) -> Iterator[Any]:
+    """A hub on the in-process bus, and one on the real RabbitMQ (own prefix, removed afterwards)."""
+    from tests.harness import delete_topology, make_hub
+
+    url = "memory://localhost/" if request.param == "memory" else request.getfixturevalue("amqp_url")
+    hub = make_hub(url, f"sqlite:///{tmp_path / 'hub.db'}", bus_prefix)
+    yield hub
+    if url.startswith("amqp"):
+        delete_topology(hub, url)
+    hub.store.engine.dispose()
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """The fault suite's counts, also when output is captured (as in `.ci/run`)."""
     import json

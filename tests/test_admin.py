@@ -219,17 +219,6 @@ def test_a_publication_reaches_a_running_router_by_broadcast_and_rollback_return
 
 # -- live destinations ---------------------------------------------------------------------------
 
-@pytest.fixture(params=["memory", pytest.param("rabbitmq", marks=pytest.mark.rabbitmq)])
-def either_bus_hub(request: pytest.FixtureRequest, tmp_path: Path, bus_prefix: str) -> Iterator[Hub]:
-    """A hub on the in-process bus, and one on the real RabbitMQ."""
-    url = "memory://localhost/" if request.param == "memory" else request.getfixturevalue("amqp_url")
-    hub = make_hub(url, f"sqlite:///{tmp_path / 'admin.db'}", bus_prefix)
-    yield hub
-    if url.startswith("amqp"):
-        delete_topology(hub, url)
-    hub.store.engine.dispose()
-
-
 def test_a_paused_destination_holds_its_deliveries_and_resuming_delivers_them(either_bus_hub: Hub) -> None:
     hub = either_bus_hub
     admin = key_headers(hub, "admin")

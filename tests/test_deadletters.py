@@ -4,7 +4,7 @@ administrator lists, shows, replays (idempotently) and purges them over the CLI 
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from typing import Any
 
 import pika
 import pytest
@@ -15,7 +15,15 @@ from hub.bus import DELIVERY_LIMIT, GIVE_UP_AFTER
 from hub.cli import main
 from hub.receiver import Receiver
 from hub.runtime import Hub
-from tests.harness import key_headers, delete_topology, make_hub, point_webhooks_at, running, settled, wait_for
+from tests.harness import (
+    delete_topology,
+    key_headers,
+    make_hub,
+    point_webhooks_at,
+    running,
+    settled,
+    wait_for,
+)
 
 POWER = {"channel": "jaki", "external_ref": "DL-PLN-1",
          "text": "Listrik padam total sejak subuh, PLN belum datang. Token listrik penuh tapi tetap mati lampu.",
@@ -25,14 +33,9 @@ ROADS = {"channel": "jaki", "external_ref": "DL-ROADS-1", "title": "Jalan berlub
          "location": {"kecamatan": "Cilandak", "kota": "Jakarta Selatan"}}
 
 
-@pytest.fixture(params=["memory", pytest.param("rabbitmq", marks=pytest.mark.rabbitmq)])
-def hub(request: pytest.FixtureRequest, tmp_path: Any, bus_prefix: str) -> Iterator[Hub]:
-    url = "memory://localhost/" if request.param == "memory" else request.getfixturevalue("amqp_url")
-    hub = make_hub(url, f"sqlite:///{tmp_path / 'hub.db'}", bus_prefix)
-    yield hub
-    if url.startswith("amqp"):
-        delete_topology(hub, url)
-    hub.store.engine.dispose()
+@pytest.fixture
+def hub(either_bus_hub: Hub) -> Hub:
+    return either_bus_hub
 
 
 def test_a_crash_that_repeats_ends_as_a_dead_letter_with_the_error_stage_and_original(

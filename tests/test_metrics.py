@@ -19,14 +19,17 @@ from hub import metrics
 from hub.api import create_app
 from hub.receiver import Receiver
 from hub.runtime import Hub
-from tests.harness import delete_topology, key_headers, make_hub, point_webhooks_at, running, settled, wait_for
+from tests.harness import (
+    delete_topology,
+    key_headers,
+    make_hub,
+    point_webhooks_at,
+    running,
+    settled,
+    wait_for,
+)
+from tests.test_deadletters import POWER, ROADS
 
-POWER = {"channel": "jaki", "external_ref": "MET-PLN-1",
-         "text": "Listrik padam total sejak subuh, PLN belum datang. Token listrik penuh tapi tetap mati lampu.",
-         "location": {"latitude": -6.2297, "longitude": 106.9005}}
-ROADS = {"channel": "jaki", "external_ref": "MET-ROADS-1", "title": "Jalan berlubang",
-         "text": "Jln berlubang besar di depan sekolah, aspal rusak parah dan gak pernah diperbaiki.",
-         "location": {"kecamatan": "Cilandak", "kota": "Jakarta Selatan"}}
 PLN = "pln-uid-jakarta-raya"
 UNREACHABLE_STORE = "postgresql+psycopg://postgres@127.0.0.1:1/nowhere"  # nothing listens on port 1
 UNREACHABLE_BROKER = "amqp://guest:guest@127.0.0.1:1//"
