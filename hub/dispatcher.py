@@ -26,7 +26,7 @@ from hub.guard import CircuitBreaker, RateLimit
 from hub.metrics import CIRCUIT_OPEN, DELIVERIES, DELIVERY_SECONDS, RETRIES
 from hub.outbox import relay
 from hub.runtime import Hub
-from hub.store import now
+from hub.store import event_row, events, now
 
 log = structlog.get_logger("hub.dispatcher")
 
@@ -103,7 +103,9 @@ class Dispatcher:
         did, cid, dest_id = doc["delivery_id"], doc["complaint_id"], doc["destination"]
         structlog.contextvars.bind_contextvars(complaint_id=cid, delivery_id=did)
         store = self.hub.store
-        current = store.delivery(did)
+        with store.engine.connect() as conn:
+            current = store.delivery(did, conn)
+            endpoint = retry.endpoint_state(conn, dest_id)
         if current is None:
             return self._dead_message(f"delivery {did} is not in the store", raw, routing_key,
                                       complaint_id=cid, delivery_id=did, destination=dest_id)
@@ -111,9 +113,8 @@ class Dispatcher:
             log.info("delivery.duplicate_suppressed", status=current["status"])
             DELIVERIES.labels(dest_id, "duplicate").inc()
             return "duplicate"
-        disabled = retry.disabled_reason(store, dest_id)
-        if disabled:
-            return self._failed(doc, raw, routing_key, f"destination {dest_id} is disabled: {disabled} "
+        if endpoint and endpoint["status"] == "disabled":
+            return self._failed(doc, raw, routing_key, f"destination {dest_id} is disabled: {endpoint['reason']} "
                                 f"(`laporhub endpoints enable {dest_id}`, then replay)", [])
         breaker = self._guard(dest_id)
         if not breaker.allow():
@@ -137,16 +138,16 @@ class Dispatcher:
         breaker.success()
         CIRCUIT_OPEN.labels(dest_id).set(0)
         with store.begin() as conn:
-            for attempt in receipt.attempts:
-                store.add_event(conn, cid, "delivery_attempt", {"destination": dest_id, **attempt.as_dict()},
-                                delivery_id_=did)
             retry.forget(conn, did)
-            retry.recovered(conn, dest_id)
+            if endpoint and endpoint["status"] == "failing":
+                retry.recovered(conn, dest_id)
             store.update_delivery(conn, did, status="delivered", attempts=current["attempts"] + len(receipt.attempts),
                                   delivered_at=now(), last_error=None,
                                   **({"remote_ref": receipt.remote_ref} if receipt.remote_ref else {}))
-            store.add_event(conn, cid, "delivered", {"destination": dest_id, "detail": receipt.detail},
-                            delivery_id_=did)
+            conn.execute(events.insert(), [
+                *(event_row(cid, "delivery_attempt", {"destination": dest_id, **a.as_dict()}, delivery_id_=did)
+                  for a in receipt.attempts),
+                event_row(cid, "delivered", {"destination": dest_id, "detail": receipt.detail}, delivery_id_=did)])
             store.settle_complaint(conn, cid)
         log.info("delivery.delivered", destination=dest_id, attempts=len(receipt.attempts))
         observe(dest_id, "delivered", receipt.attempts, doc.get("created_at"))

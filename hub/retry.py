@@ -68,13 +68,14 @@ def waiting(store: Store) -> int:
 
 # -- endpoint state ------------------------------------------------------------------------------
 
-def _state(conn: Connection, destination: str) -> dict[str, Any] | None:
+def endpoint_state(conn: Connection, destination: str) -> dict[str, Any] | None:
+    """The endpoint's row (status ok, failing or disabled), or None if it never failed."""
     row = conn.execute(sa.select(endpoints).where(endpoints.c.destination == destination)).mappings().first()
     return dict(row) if row else None
 
 
 def _put(conn: Connection, destination: str, **values: Any) -> None:
-    if _state(conn, destination) is None:
+    if endpoint_state(conn, destination) is None:
         conn.execute(endpoints.insert().values(destination=destination, updated_at=now(), **values))
     else:
         conn.execute(endpoints.update().where(endpoints.c.destination == destination)
@@ -84,7 +85,7 @@ def _put(conn: Connection, destination: str, **values: Any) -> None:
 def failing(conn: Connection, destination: str, reason: str, failing_after: float) -> bool:
     """Note a failure; True exactly once, when the endpoint has been failing `failing_after`
     seconds without a success (the moment to alert)."""
-    state = _state(conn, destination)
+    state = endpoint_state(conn, destination)
     if state is None or state["status"] == "ok":
         _put(conn, destination, status="failing", failing_since=now(), alerted_at=None, reason=reason)
         return failing_after <= 0
@@ -98,7 +99,7 @@ def failing(conn: Connection, destination: str, reason: str, failing_after: floa
 
 
 def recovered(conn: Connection, destination: str) -> None:
-    state = _state(conn, destination)
+    state = endpoint_state(conn, destination)
     if state is not None and state["status"] == "failing":
         _put(conn, destination, status="ok", failing_since=None, alerted_at=None, reason=None)
 
@@ -114,7 +115,7 @@ def enable(store: Store, destination: str) -> None:
 
 def disabled_reason(store: Store, destination: str) -> str | None:
     with store.engine.connect() as conn:
-        state = _state(conn, destination)
+        state = endpoint_state(conn, destination)
     return state["reason"] if state and state["status"] == "disabled" else None
 
 

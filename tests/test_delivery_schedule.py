@@ -87,6 +87,8 @@ def test_operator_down_for_a_while_gets_the_delivery_once_by_delayed_requeue(hub
     assert types.count("delivery_retry_scheduled") == 3
     assert "endpoint_failing" in types, "failing_after=0: the first failure raises the alert"
     assert retry.waiting(hub.store) == 0
+    [endpoint] = retry.states(hub.store)
+    assert endpoint["status"] == "ok" and endpoint["failing_since"] is None, "the success ended the failing spell"
 
 
 def test_http_410_disables_the_endpoint_and_later_deliveries_are_dead_lettered_without_a_call(hub: Hub) -> None:
