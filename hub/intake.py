@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hub import schemas
 from hub.metrics import COMPLAINTS_ACCEPTED
-from hub.store import Store
+from hub.store import Store, outbox, outbox_row
 
 log = structlog.get_logger("hub.intake")
 
@@ -38,7 +38,9 @@ def accept(store: Store, complaint: Mapping[str, Any], actor: str = "api") -> Ac
                 store.add_event(conn, cid, "received", {"channel": complaint["channel"],
                                                         "external_ref": complaint.get("external_ref")},
                                 actor=actor)
-                store.enqueue(conn, f"intake:{cid}", "intake", "complaint", intake_message(cid, complaint))
+                # A new complaint id: its intake message cannot be in the outbox yet.
+                conn.execute(outbox.insert().values(**outbox_row(f"intake:{cid}", "intake", "complaint",
+                                                                  intake_message(cid, complaint))))
     except IntegrityError:
         # Two submissions of the same (channel, external_ref) raced; the other one won.
         existing = store.find_by_ref(complaint["channel"], complaint["external_ref"])
