@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from hub import citizen, handoffs, signing, status
 from hub.auth import READ_ALL, Principal, forbidden, may_read, require
@@ -60,8 +61,13 @@ async def post_status(complaint_id: str, request: Request) -> JSONResponse:
     """Signed per Standard Webhooks with the destination's own webhook secret (the one the hub
     signs its deliveries to it with); the timestamp must be within 5 minutes; a webhook-id is
     accepted once."""
-    hub: Hub = request.app.state.hub
     raw = await request.body()
+    return await run_in_threadpool(_status_update, request, complaint_id, raw)
+
+
+def _status_update(request: Request, complaint_id: str, raw: bytes) -> JSONResponse:
+    """The work of `post_status`, off the event loop: verifying and applying it use the store."""
+    hub: Hub = request.app.state.hub
     if len(raw) > MAX_BODY:
         return _error(413, "too_large", f"body is {len(raw)} bytes; the limit is {MAX_BODY}")
     try:
@@ -133,13 +139,19 @@ def get_complaint_full(complaint_id: str, request: Request,
 async def post_feedback(complaint_id: str, request: Request,
                         who: Principal = Depends(require("channel", "admin"))) -> JSONResponse:
     """Only the channel the complaint came through speaks for its citizen (or an admin)."""
+    raw = await request.body()
+    return await run_in_threadpool(_feedback, request, complaint_id, raw, who)
+
+
+def _feedback(request: Request, complaint_id: str, raw: bytes, who: Principal) -> JSONResponse:
+    """The work of `post_feedback`, off the event loop."""
     hub: Hub = request.app.state.hub
     found = hub.store.complaint(complaint_id)
     if found is not None and who.role == "channel" and found["channel"] != who.scope:
         raise forbidden(f"complaint {complaint_id} came through {found['channel']!r}; this key speaks "
                         f"for {who.scope!r}")
     try:
-        result = citizen.respond(hub, complaint_id, _json(await request.body()))
+        result = citizen.respond(hub, complaint_id, _json(raw))
     except InvalidMessage as exc:
         return _error(422, "invalid_feedback", "the feedback is not valid", exc.errors)
     except ComplaintNotFound as exc:

@@ -14,6 +14,7 @@ from xml.etree import ElementTree as ET
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from hub import keys, lifecycle
 from hub.errors import InvalidMessage
@@ -293,6 +294,11 @@ async def service_definition(request: Request, fmt: str, service_code: str) -> R
 async def post_request(request: Request, fmt: str) -> Response:
     hub: Hub = request.app.state.hub
     form = {k: str(v) for k, v in (await request.form()).items()}
+    return await run_in_threadpool(_file_request, request, hub, fmt, form)
+
+
+def _file_request(request: Request, hub: Hub, fmt: str, form: dict[str, str]) -> Response:
+    """The work of `post_request`, off the event loop: it stores the complaint."""
     who = keys.authenticate(hub.store, form.get("api_key", ""))
     if who is None or who.role != "channel":
         raise Open311Error(403, 403, "api_key is missing or not a valid channel key "
