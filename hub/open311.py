@@ -7,6 +7,7 @@ Errors are the spec's `[{"code", "description"}]` with HTTP 400, 403 or 404.
 
 from __future__ import annotations
 
+import inspect
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping
 from xml.etree import ElementTree as ET
@@ -235,34 +236,20 @@ def _route(path: str, method: str = "GET"):
 
 
 def _bind(handler, with_fmt: bool, path: str):
-    if "{service_code}" in path:
-        if with_fmt:
-            async def f(request: Request, service_code: str, fmt: str) -> Response:
-                return await handler(request, fmt, service_code=service_code)
-        else:
-            async def f(request: Request, service_code: str) -> Response:  # type: ignore[misc]
-                return await handler(request, None, service_code=service_code)
-    elif "{request_id}" in path:
-        if with_fmt:
-            async def f(request: Request, request_id: str, fmt: str) -> Response:  # type: ignore[misc]
-                return await handler(request, fmt, request_id=request_id)
-        else:
-            async def f(request: Request, request_id: str) -> Response:  # type: ignore[misc]
-                return await handler(request, None, request_id=request_id)
-    elif "{token}" in path:
-        if with_fmt:
-            async def f(request: Request, token: str, fmt: str) -> Response:  # type: ignore[misc]
-                return await handler(request, fmt, token=token)
-        else:
-            async def f(request: Request, token: str) -> Response:  # type: ignore[misc]
-                return await handler(request, None, token=token)
-    elif with_fmt:
-        async def f(request: Request, fmt: str) -> Response:  # type: ignore[misc]
-            return await handler(request, fmt)
-    else:
-        async def f(request: Request) -> Response:  # type: ignore[misc]
-            return await handler(request, None)
-    return f
+    """An endpoint whose signature names the path's parameters (and `fmt`), so FastAPI fills them
+    in and documents them; it passes them on to `handler`."""
+    names = [name for name in ("service_code", "request_id", "token") if f"{{{name}}}" in path]
+    names += ["fmt"] if with_fmt else []
+
+    async def endpoint(request: Request, **params: str) -> Response:
+        fmt = params.pop("fmt", None)
+        return await handler(request, fmt, **params)
+
+    P = inspect.Parameter
+    endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [P("request", P.POSITIONAL_OR_KEYWORD, annotation=Request)]
+        + [P(name, P.KEYWORD_ONLY, annotation=str) for name in names], return_annotation=Response)
+    return endpoint
 
 
 @_route("/discovery")

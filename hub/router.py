@@ -15,7 +15,7 @@ from hub import deadletter, schemas
 from hub.bus import Bus, ack_after
 from hub.classify import classify
 from hub.destinations import Destination
-from hub.errors import InvalidMessage
+from hub.errors import FieldError, InvalidMessage
 from hub.intake import accept
 from hub.metrics import DECISIONS
 from hub.outbox import relay
@@ -50,6 +50,29 @@ def delivery_message(complaint_id: str, complaint: Mapping[str, Any], classifica
         "created_at": now().isoformat().replace("+00:00", "Z"),
     }
     return schemas.validate("delivery", message)
+
+
+class Unroutable(Exception):
+    """An intake message no retry can route: too big, not JSON, or not a valid intake message."""
+
+    def __init__(self, reason: str, original: bytes | str, errors: list[FieldError] | None = None) -> None:
+        super().__init__(reason)
+        self.reason, self.original, self.errors = reason, original, errors
+
+
+def read_intake(raw: bytes | str) -> dict[str, Any]:
+    """The intake message as a document, or Unroutable saying why it never will be one."""
+    if len(raw) > MAX_MESSAGE:
+        raise Unroutable(f"intake message is {len(raw)} bytes; the limit is {MAX_MESSAGE} "
+                         f"(original kept truncated to {KEEP_OVERSIZED} bytes)", raw[:KEEP_OVERSIZED])
+    try:
+        doc = json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Unroutable(f"intake message is not JSON: {exc}", raw) from None
+    try:
+        return schemas.validate("intake", doc)
+    except InvalidMessage as exc:
+        raise Unroutable(str(exc), raw, exc.errors) from None
 
 
 def route(hub: Hub, complaint_id: str) -> list[str]:
@@ -120,18 +143,10 @@ class Router:
     def process(self, raw: bytes | str, routing_key: str | None = None) -> str | None:
         """Route one intake message; park it as a dead letter if it can never be routed."""
         store = self.hub.store
-        if len(raw) > MAX_MESSAGE:
-            return self._dead(f"intake message is {len(raw)} bytes; the limit is {MAX_MESSAGE} "
-                              f"(original kept truncated to {KEEP_OVERSIZED} bytes)",
-                              raw[:KEEP_OVERSIZED], routing_key)
         try:
-            doc = json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            return self._dead(f"intake message is not JSON: {exc}", raw, routing_key)
-        try:
-            schemas.validate("intake", doc)
-        except InvalidMessage as exc:
-            return self._dead(str(exc), raw, routing_key, errors=exc.errors)
+            doc = read_intake(raw)
+        except Unroutable as exc:
+            return self._dead(exc.reason, exc.original, routing_key, errors=exc.errors)
         complaint_id = doc.get("complaint_id")
         if complaint_id is None:
             complaint_id = accept(store, doc["complaint"], actor="bus").complaint_id
@@ -196,17 +211,13 @@ class Router:
         for m in alone:
             ack_after(self.process, m, "router", lambda reason, raw, key: self._dead(reason, raw, key))
 
-    def _screen(self, raw: bytes | str) -> str | None:
+    @staticmethod
+    def _screen(raw: bytes | str) -> str | None:
         """The complaint id of a sound intake message for a stored complaint, else None."""
-        if len(raw) > MAX_MESSAGE:
-            return None
         try:
-            doc = json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
-        except (ValueError, UnicodeDecodeError):
+            return read_intake(raw).get("complaint_id")
+        except Unroutable:
             return None
-        if schemas.errors("intake", doc):
-            return None
-        return doc.get("complaint_id")
 
     def absorb_poison(self, raw: bytes | str, message: Message) -> None:
         """Record what the broker dead-lettered after its delivery limit; settle its delivery."""
