@@ -274,8 +274,9 @@ def stuck(hub: Hub) -> dict[str, Any]:
     from hub.store import complaints, deliveries, outbox
 
     with hub.store.engine.connect() as conn:
-        by = lambda table: dict(conn.execute(sa.select(table.c.status, sa.func.count())  # noqa: E731
-                                             .group_by(table.c.status)).all())
+        def by(table: sa.Table) -> dict[str, int]:
+            return dict(conn.execute(sa.select(table.c.status, sa.func.count()).group_by(table.c.status)).all())
+
         found: dict[str, Any] = {"complaints": by(complaints), "deliveries": by(deliveries),
                                  "outbox_unsent": conn.execute(sa.select(sa.func.count()).select_from(outbox)
                                                                .where(outbox.c.published_at.is_(None))).scalar_one()}
