@@ -15,12 +15,12 @@ from datetime import datetime, timezone
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Protocol
 
-from hub.errors import AdapterNotFound, DeliveryFailed
+from hub.core.errors import AdapterNotFound, DeliveryFailed
 
 if TYPE_CHECKING:
-    from hub.bus import Bus
-    from hub.destinations import Destination
-    from hub.settings import Settings
+    from hub.infra.bus import Bus
+    from hub.core.destinations import Destination
+    from hub.settings.environment import Settings
 
 GROUP = "laporhub.adapters"
 

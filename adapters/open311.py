@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Mapping
 import requests
 
 from adapters import Attempt, Context, Failed, Receipt
-from hub.destinations import Destination
+from hub.core.destinations import Destination
 
 
 class Open311Adapter:

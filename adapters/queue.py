@@ -6,7 +6,7 @@ import json
 from typing import Any, ClassVar, Mapping
 
 from adapters import Attempt, Context, Failed, Receipt, message_id
-from hub.destinations import Destination
+from hub.core.destinations import Destination
 
 
 class QueueAdapter:

@@ -11,8 +11,8 @@ import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
 from adapters import Attempt, Context, Failed, Receipt, message_id
-from hub import signing
-from hub.destinations import Destination
+from hub.core import signing
+from hub.core.destinations import Destination
 
 
 class _Retry(Exception):

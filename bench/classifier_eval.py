@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from hub import config  # noqa: E402
-from hub.classify import classify  # noqa: E402
+from hub.core.classify import classify  # noqa: E402
 
 DEFAULT_CSV = ROOT.parent / "shared" / "data" / "lapor2017-dev.csv"
 

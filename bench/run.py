@@ -46,11 +46,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from hub import logs  # noqa: E402
-from hub.classify import classify  # noqa: E402
-from hub.receiver import Received, Receiver  # noqa: E402
-from hub.rules import RuleSet, decide  # noqa: E402
-from hub.runtime import Hub  # noqa: E402
-from hub.settings import Settings  # noqa: E402
+from hub.core.classify import classify  # noqa: E402
+from hub.cli.receiver import Received, Receiver  # noqa: E402
+from hub.core.rules import RuleSet, decide  # noqa: E402
+from hub.settings.runtime import Hub  # noqa: E402
+from hub.settings.environment import Settings  # noqa: E402
 
 AMQP = os.environ.get("LAPORHUB_BENCH_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
 PG = os.environ.get("LAPORHUB_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -247,7 +247,7 @@ class Env:
                "LAPORHUB_BUS_PREFIX": self.settings.bus_prefix, "LAPORHUB_CONFIG_DIR": str(self.settings.config_dir),
                "PYTHONUNBUFFERED": "1"}
         log = open(self.tmp / f"{kind}-{len(self.procs)}.log", "wb")
-        proc = subprocess.Popen([sys.executable, "-m", "hub.cli", kind, *args], env=env, cwd=ROOT,
+        proc = subprocess.Popen([sys.executable, "-m", "hub.cli.main", kind, *args], env=env, cwd=ROOT,
                                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
         log.close()
         proc.kind = kind  # type: ignore[attr-defined]
@@ -360,7 +360,7 @@ def accept_all(hub: Hub, docs: list[dict[str, Any]], threads: int = 4) -> list[s
     measured: a few threads, so a full run does not spend minutes here)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from hub.intake import accept
+    from hub.pipeline.intake import accept
 
     with ThreadPoolExecutor(threads) as pool:
         return [a.complaint_id for a in pool.map(lambda d: accept(hub.store, d), docs)]
@@ -431,7 +431,7 @@ def hub_routing(receiver: Receiver, router_counts: tuple[int, ...], n: int) -> d
     """For each router count (routers added as it grows): `n` complaints already accepted in the
     store have their intake messages published at once; the time until every one is routed
     and its deliveries are confirmed on the delivery queues."""
-    from hub.intake import intake_message
+    from hub.pipeline.intake import intake_message
 
     env = Env(receiver)
     assert env.hub is not None
@@ -511,7 +511,7 @@ def latency(receiver: Receiver, loads: list[tuple[float, float]], warmup: float)
     """Open-loop load, for each (POSTs per second, seconds) in `loads`, on one API, router and
     dispatcher process; per delivery, the time from the API's answer to the message sitting in
     its department queue or reaching the webhook receiver."""
-    from hub import keys
+    from hub.admin import keys
 
     env = Env(receiver)
     assert env.hub is not None
@@ -716,8 +716,8 @@ def webhook_rates(receiver: Receiver, n: int, slow: str) -> dict[str, float]:
     dispatcher process (after a short warm-up: connections, adapters)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from hub.outbox import relay
-    from hub.router import route
+    from hub.infra.outbox import relay
+    from hub.pipeline.routing import route
 
     env = Env(receiver)
     assert env.hub is not None

@@ -13,10 +13,10 @@ from urllib.parse import urlparse
 import pytest
 import yaml
 
-from hub import config as config_mod
-from hub.areas import Areas
-from hub.classify import Taxonomy
-from hub.config import HubConfig
+from hub.settings import files as config_mod
+from hub.core.areas import Areas
+from hub.core.classify import Taxonomy
+from hub.settings.files import HubConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 AMQP_URL = os.environ.get("LAPORHUB_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")

@@ -20,8 +20,8 @@ from typing import Any, Callable
 import pika
 import yaml
 
-from hub.receiver import Receiver
-from hub.runtime import Hub
+from hub.cli.receiver import Receiver
+from hub.settings.runtime import Hub
 from tests.harness import ROOT, wait_for
 
 REPORT: list[dict[str, Any]] = []  # every audit's counts, printed at the end of the run (conftest)
@@ -64,7 +64,7 @@ class Worker:
                "LAPORHUB_CONFIG_DIR": str(hub.settings.config_dir), "PYTHONUNBUFFERED": "1"}
         self.log_path = log_dir / f"{kind}-{time.monotonic_ns()}.log"
         self.log = self.log_path.open("wb")
-        self.proc = subprocess.Popen([sys.executable, "-m", "hub.cli", kind, *args], env=env, cwd=ROOT,
+        self.proc = subprocess.Popen([sys.executable, "-m", "hub.cli.main", kind, *args], env=env, cwd=ROOT,
                                      stdout=self.log, stderr=subprocess.STDOUT)
 
     def wait_ready(self, timeout: float = 60) -> "Worker":
@@ -212,8 +212,8 @@ def audit(hub: Hub, accepted: list[str], receiver: Receiver, label: str,
     named arrived exactly once as a deduplicating receiver sees it. Prints and returns the counts."""
     import sqlalchemy as sa
 
-    from hub import deadletter
-    from hub.store import complaints, deliveries
+    from hub.pipeline import deadletter
+    from hub.infra.store import complaints, deliveries
 
     def pending() -> int:
         with hub.store.engine.connect() as conn:
@@ -271,7 +271,7 @@ def stuck(hub: Hub) -> dict[str, Any]:
     """What a timed-out audit was waiting for: complaints and deliveries by status, queue depths."""
     import sqlalchemy as sa
 
-    from hub.store import complaints, deliveries, outbox
+    from hub.infra.store import complaints, deliveries, outbox
 
     with hub.store.engine.connect() as conn:
         def by(table: sa.Table) -> dict[str, int]:

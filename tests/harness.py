@@ -9,11 +9,11 @@ from typing import Any, Callable, Iterator
 
 from fastapi.testclient import TestClient
 
-from hub.api import create_app
-from hub.processes import workers
-from hub.receiver import Receiver
-from hub.runtime import Hub
-from hub.settings import Settings
+from hub.http.app import create_app
+from hub.cli.processes import workers
+from hub.cli.receiver import Receiver
+from hub.settings.runtime import Hub
+from hub.settings.environment import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,7 +36,7 @@ def point_webhooks_at(hub: Hub, receiver: Receiver, **options: Any) -> None:
 
 def key_headers(hub: Hub, role: str, scope: str | None = None, name: str | None = None) -> dict[str, str]:
     """A new API key with this role (and scope), as request headers."""
-    from hub import keys
+    from hub.admin import keys
 
     issued = keys.create(hub.store, name or f"test {role} {scope or ''}".strip(), role, scope,
                          actor="test", reason="test fixture")

@@ -10,13 +10,16 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from hub import keys, live, signing, versions
-from hub.api import create_app
-from hub.intake import accept
-from hub.outbox import relay
-from hub.receiver import Receiver
-from hub.runtime import Hub
-from hub.store import api_keys
+from hub.admin import keys
+from hub.settings import live
+from hub.core import signing
+from hub.settings import versions
+from hub.http.app import create_app
+from hub.pipeline.intake import accept
+from hub.infra.outbox import relay
+from hub.cli.receiver import Receiver
+from hub.settings.runtime import Hub
+from hub.infra.store import api_keys
 from tests.harness import delete_topology, key_headers, make_hub, point_webhooks_at, running, settled, wait_for
 
 WASTE = {"channel": "web", "text": "Sampah menumpuk di pinggir kali, truk sampah tidak datang seminggu.",
@@ -281,10 +284,10 @@ def test_a_destination_can_be_added_and_sent_a_test_delivery(hub: Hub) -> None:
 
 def test_cli_creates_a_key_shown_once_and_lists_it_without_the_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                       capsys: pytest.CaptureFixture[str]) -> None:
-    from hub.cli import main
+    from hub.cli.main import main
 
     monkeypatch.setenv("LAPORHUB_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.setattr("hub.logs.configure", lambda *_, **__: None)  # keep structlog off capsys's stream
+    monkeypatch.setattr("hub.infra.logs.configure", lambda *_, **__: None)  # keep structlog off capsys's stream
     assert main(["keys", "create", "--role", "admin", "--name", "Dewi"]) == 0
     secret = capsys.readouterr().out.strip()
     assert secret.startswith("lhk_")

@@ -8,8 +8,8 @@ from typing import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from hub.api import create_app
-from hub.runtime import Hub
+from hub.http.app import create_app
+from hub.settings.runtime import Hub
 from tests.harness import key_headers, make_hub, running, settled, wait_for
 
 COMPLAINT = {"channel": "web", "external_ref": "API-1",

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hub.areas import Area, matches, point_in_polygon
-from hub.text import slug
+from hub.core.areas import Area, matches, point_in_polygon
+from hub.core.text import slug
 
 AREAS_YAML = Path(__file__).resolve().parent.parent / "config" / "areas.yaml"
 

@@ -14,9 +14,9 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from hub.areas import Areas
-from hub.classify import CITIZEN_WEIGHT, Taxonomy, classify
-from hub.text import bases, tokens
+from hub.core.areas import Areas
+from hub.core.classify import CITIZEN_WEIGHT, Taxonomy, classify
+from hub.core.text import bases, tokens
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = yaml.safe_load((ROOT / "tests" / "data" / "classify_cases.yaml").read_text(encoding="utf-8"))["cases"]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hub.cli import main
+from hub.cli.main import main
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 ROADS_SELATAN = {

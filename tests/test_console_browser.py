@@ -13,9 +13,9 @@ from typing import Any, Iterator
 import pytest
 import requests
 
-from hub.processes import ApiServer, workers
-from hub.receiver import Receiver
-from hub.runtime import Hub
+from hub.cli.processes import ApiServer, workers
+from hub.cli.receiver import Receiver
+from hub.settings.runtime import Hub
 from tests.harness import ROOT, key_headers, make_hub, point_webhooks_at, settled, wait_for
 
 pytestmark = pytest.mark.browser

@@ -9,12 +9,12 @@ from typing import Any
 import pika
 import pytest
 
-from hub import bus as bus_mod
-from hub import deadletter
-from hub.bus import DELIVERY_LIMIT, GIVE_UP_AFTER
-from hub.cli import main
-from hub.receiver import Receiver
-from hub.runtime import Hub
+from hub.infra import bus as bus_mod
+from hub.pipeline import deadletter
+from hub.infra.bus import DELIVERY_LIMIT, GIVE_UP_AFTER
+from hub.cli.main import main
+from hub.cli.receiver import Receiver
+from hub.settings.runtime import Hub
 from tests.harness import (
     delete_topology,
     key_headers,
@@ -47,7 +47,7 @@ def test_a_crash_that_repeats_ends_as_a_dead_letter_with_the_error_stage_and_ori
         calls.append(complaint_id)
         raise RuntimeError("classifier exploded")
 
-    monkeypatch.setattr("hub.router.route", crashes)
+    monkeypatch.setattr("hub.pipeline.routing.route", crashes)
     with running(hub) as client:
         cid = client.post("/v1/complaints", json=ROADS).json()["id"]
         [letter] = wait_for(lambda: deadletter.list_(hub.store))
@@ -97,7 +97,7 @@ def test_admin_api_shows_a_dead_letter_and_refuses_unknown_ones(hub: Hub) -> Non
 
 def test_cli_lists_shows_replays_and_purges_dead_letters(hub: Hub, monkeypatch: pytest.MonkeyPatch,
                                                          capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr("hub.logs.configure", lambda *a, **k: None)  # keep pytest's streams
+    monkeypatch.setattr("hub.infra.logs.configure", lambda *a, **k: None)  # keep pytest's streams
     for key, value in (("LAPORHUB_BROKER_URL", hub.settings.broker_url),
                        ("LAPORHUB_DATABASE_URL", hub.settings.database_url),
                        ("LAPORHUB_BUS_PREFIX", hub.settings.bus_prefix)):

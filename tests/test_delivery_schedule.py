@@ -8,10 +8,10 @@ from typing import Any, Iterator
 
 import pytest
 
-from hub import retry
-from hub.guard import CircuitBreaker, RateLimit
-from hub.receiver import Receiver
-from hub.runtime import Hub
+from hub.pipeline import retry
+from hub.pipeline.guard import CircuitBreaker, RateLimit
+from hub.cli.receiver import Receiver
+from hub.settings.runtime import Hub
 from tests.harness import make_hub, point_webhooks_at, running, settled, wait_for
 
 POWER = {"channel": "jaki", "text": "Listrik padam total sejak subuh, PLN belum datang. Token listrik penuh tapi tetap mati lampu.",

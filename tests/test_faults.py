@@ -18,11 +18,11 @@ from typing import Any, Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from hub import deadletter
-from hub.api import create_app
-from hub.receiver import Receiver, Received
-from hub.runtime import Hub
-from hub.settings import Settings
+from hub.pipeline import deadletter
+from hub.http.app import create_app
+from hub.cli.receiver import Receiver, Received
+from hub.settings.runtime import Hub
+from hub.settings.environment import Settings
 from tests.fault_harness import (Stream, Worker, audit, config_for, restart_rabbitmq,
                                  restart_postgresql, secrets)
 from tests.harness import delete_topology, key_headers, wait_for

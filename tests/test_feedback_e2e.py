@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hub.receiver import Receiver
+from hub.cli.receiver import Receiver
 from tests.harness import point_webhooks_at, running, settled, wait_for
 from tests.test_lifecycle_e2e import WATER, callback, channel_events, hub  # noqa: F401 - fixture
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-import hub.runtime
-from hub.runtime import Hub
-from hub.settings import Settings
-from hub.store import Store
+import hub.settings.runtime
+from hub.settings.runtime import Hub
+from hub.settings.environment import Settings
+from hub.infra.store import Store
 
 
 def refused() -> sa.exc.OperationalError:
@@ -28,7 +28,7 @@ def test_a_process_started_while_the_database_is_down_waits_until_it_answers(
             raise refused()
         return Store(url)
 
-    monkeypatch.setattr(hub.runtime, "Store", store_after_two_refusals)
+    monkeypatch.setattr(hub.settings.runtime, "Store", store_after_two_refusals)
     started = Hub.create(Settings.from_env(database_url=f"sqlite:///{tmp_path / 'hub.db'}"))
     assert len(tries) == 3
     assert started.config.ruleset.version
@@ -50,7 +50,7 @@ def test_a_wrong_configuration_is_not_waited_for(tmp_path: Path, monkeypatch: py
         calls.append(url)
         raise ValueError("not a database URL")
 
-    monkeypatch.setattr(hub.runtime, "Store", broken)
+    monkeypatch.setattr(hub.settings.runtime, "Store", broken)
     with pytest.raises(ValueError):
         Hub.create(Settings.from_env(database_url="sqlite:///x.db", startup_patience=30))
     assert len(calls) == 1

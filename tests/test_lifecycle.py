@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from hub.lifecycle import Feedback, IllegalTransition, complaint_state, transition
-from hub.reroute import plan
-from hub.rules import Target
+from hub.core.lifecycle import Feedback, IllegalTransition, complaint_state, transition
+from hub.aftercare.reroute import plan
+from hub.core.rules import Target
 
 
 def test_a_delivery_moves_from_sent_through_acknowledged_to_resolved() -> None:

@@ -15,10 +15,10 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from hub import metrics
-from hub.api import create_app
-from hub.receiver import Receiver
-from hub.runtime import Hub
+from hub.infra import metrics
+from hub.http.app import create_app
+from hub.cli.receiver import Receiver
+from hub.settings.runtime import Hub
 from tests.harness import (
     delete_topology,
     key_headers,

@@ -15,8 +15,8 @@ from jsonschema import Draft4Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-from hub.processes import ApiServer
-from hub.runtime import Hub
+from hub.cli.processes import ApiServer
+from hub.settings.runtime import Hub
 from tests.harness import key_headers, running, settled, wait_for
 
 SCHEMAS = Path("/work/shared/open311-georeport-v2")

@@ -6,9 +6,9 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from adapters.open311 import Open311Adapter
-from hub.destinations import Destination
-from hub.open311_sync import to_update
-from hub.settings import Settings
+from hub.core.destinations import Destination
+from hub.aftercare.open311_sync import to_update
+from hub.settings.environment import Settings
 
 DELIVERY = {"delivery_id": "d-1", "complaint_id": "c-1", "destination": "council",
             "complaint": {"text": "Lampu jalan mati", "channel": "jaki",

@@ -9,10 +9,10 @@ from typing import Iterator
 
 import pytest
 
-from hub import open311_sync
-from hub.processes import ApiServer
-from hub.runtime import Hub
-from hub.store import complaints
+from hub.aftercare import open311_sync
+from hub.cli.processes import ApiServer
+from hub.settings.runtime import Hub
+from hub.infra.store import complaints
 from tests.harness import key_headers, make_hub, running, settled, wait_for
 
 WATER = {"channel": "jaki", "external_ref": "O311-FWD-1",

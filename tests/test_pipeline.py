@@ -14,8 +14,8 @@ from kombu import Queue
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from hub.receiver import Receiver
-from hub.runtime import Hub
+from hub.cli.receiver import Receiver
+from hub.settings.runtime import Hub
 from tests.harness import delete_topology, key_headers, make_hub, point_webhooks_at, running, settled, wait_for
 
 ROADS = {
@@ -202,7 +202,7 @@ def test_complaint_accepted_while_the_broker_is_down_is_delivered_once_it_is_bac
     down = make_hub("amqp://guest:guest@127.0.0.1:1//", database_url, bus_prefix)
     from fastapi.testclient import TestClient
 
-    from hub.api import create_app
+    from hub.http.app import create_app
 
     with TestClient(create_app(down, relay=False), headers=key_headers(down, "channel", "jaki")) as client:
         resp = client.post("/v1/complaints", json=ROADS)

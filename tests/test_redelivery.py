@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from hub.intake import accept, intake_message
-from hub.router import Router
+from hub.pipeline.intake import accept, intake_message
+from hub.pipeline.routing import Router
 from tests.harness import make_hub
 
 ROADS = {"channel": "jaki", "external_ref": "RE-1", "title": "Jalan berlubang",

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-import hub.router
-from hub import deadletter
-from hub.intake import accept
-from hub.outbox import relay
-from hub.router import Router, route_many
+import hub.pipeline.routing
+from hub.pipeline import deadletter
+from hub.pipeline.intake import accept
+from hub.infra.outbox import relay
+from hub.pipeline.routing import Router, route_many
 from tests.harness import make_hub, wait_for
 from tests.test_redelivery import ROADS
 
@@ -40,13 +40,13 @@ def test_a_batch_with_a_poison_message_routes_the_rest_and_dead_letters_the_pois
     hub_ = make_hub("memory://localhost/", f"sqlite:///{tmp_path / 'hub.db'}", "batch")
     ids = [accept(hub_.store, {**ROADS, "external_ref": f"P-{i}"}).complaint_id for i in range(6)]
     batches: list[int] = []
-    real = hub.router.route_many
+    real = hub.pipeline.routing.route_many
 
     def spy(hub_arg: Any, complaint_ids: list[str]) -> list[str]:
         batches.append(len(complaint_ids))
         return real(hub_arg, complaint_ids)
 
-    monkeypatch.setattr(hub.router, "route_many", spy)
+    monkeypatch.setattr(hub.pipeline.routing, "route_many", spy)
     with hub_.bus() as bus:
         bus.declare(hub_.delivery_queues())
         bus.publish("intake", "complaint", json.dumps({"type": "laporhub.intake.v1", "complaint": {"channel": "x"}}),

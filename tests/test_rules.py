@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from hub.areas import Area
-from hub.classify import Classification
-from hub.destinations import Registry
-from hub.rules import Decision, RuleSet, check, decide
+from hub.core.areas import Area
+from hub.core.classify import Classification
+from hub.core.destinations import Registry
+from hub.core.rules import Decision, RuleSet, check, decide
 
 
 def classified(category: str, *, confidence: float = 0.9, city: str | None = None,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import random
 
-from hub.areas import Area
-from hub.classify import Classification
-from hub.rules import RuleSet, decide, rule_matches
+from hub.core.areas import Area
+from hub.core.classify import Classification
+from hub.core.rules import RuleSet, decide, rule_matches
 
 CATEGORIES = ["roads", "flood", "electricity", "water", "waste", "bus"]
 AREAS = ["jakarta-selatan", "jakarta-selatan/cilandak", "jakarta-selatan/tebet", "jakarta-timur",

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from hub import schemas
-from hub.errors import InvalidMessage
+from hub.core import schemas
+from hub.core.errors import InvalidMessage
 
 SCHEMA_FILES = sorted((Path(__file__).resolve().parent.parent / "schemas").glob("*.schema.json"))
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"

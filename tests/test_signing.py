@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from hub.signing import SignatureError, headers, secret_bytes, sign, verify
+from hub.core.signing import SignatureError, headers, secret_bytes, sign, verify
 
 # The test vector published with the Standard Webhooks specification.
 SPEC_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"

@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hub import scheduler
-from hub.policy import Policy
-from hub.receiver import Receiver
-from hub.runtime import Hub
-from hub.workhours import Calendar
+from hub.aftercare import scheduler
+from hub.core.policy import Policy
+from hub.cli.receiver import Receiver
+from hub.settings.runtime import Hub
+from hub.core.workhours import Calendar
 from tests.harness import key_headers, make_hub, point_webhooks_at, running, settled, wait_for
 from tests.test_pipeline import ROADS, consume_all
 

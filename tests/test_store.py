@@ -7,10 +7,10 @@ from typing import Iterator
 
 import pytest
 
-from hub.intake import accept
-from hub.outbox import relay
-from hub.publisher import NotConfirmed
-from hub.store import Store, delivery_id
+from hub.pipeline.intake import accept
+from hub.infra.outbox import relay
+from hub.infra.publisher import NotConfirmed
+from hub.infra.store import Store, delivery_id
 
 COMPLAINT = {"channel": "jaki", "external_ref": "S-1", "text": "Lampu jalan mati di Jl. Kemang Raya."}
 
@@ -110,8 +110,8 @@ def test_two_deliveries_of_one_complaint_settling_at_once_leave_it_delivered(pos
 @pytest.mark.postgres
 def test_processes_starting_at_once_on_an_empty_postgresql_create_one_schema_and_one_first_version(
         postgres_url: str) -> None:
-    from hub import versions
-    from hub.config import load
+    from hub.settings import versions
+    from hub.settings.files import load
 
     cfg, _ = load()
     errors: list[BaseException] = []

@@ -1,0 +1,225 @@
+"""Destinations managed live: add or edit, pause and resume, rotate a webhook secret with an
+overlap window, send a test delivery, and see each destination's health.
+
+Every change is one transaction with its audit record and a control broadcast, so dispatchers
+pick it up within seconds. Secrets are never shown or audited in full.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets as secrets_mod
+import uuid
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Mapping
+
+import sqlalchemy as sa
+
+import adapters
+from hub.settings import audit
+from hub.settings import live
+from hub.core import schemas
+from hub.core.classify import classify
+from hub.core.destinations import Destination
+from hub.core.errors import FieldError, InvalidMessage, LaporHubError
+from hub.core.rules import Target
+from hub.infra.store import _iso, deliveries, destination_settings, now
+
+if TYPE_CHECKING:
+    from hub.settings.runtime import Hub
+
+TEST_COMPLAINT = {"channel": "laporhub-test", "external_ref": "test-delivery",
+                  "title": "[TEST] LaporHub test delivery",
+                  "text": "[TEST] Pesan uji dari LaporHub; abaikan. A test delivery from LaporHub; ignore it.",
+                  "location": {"kota": "Jakarta Pusat"}}
+
+
+class DestinationError(LaporHubError):
+    """A destination change that cannot be made as asked."""
+
+
+def _row(conn: sa.Connection, dest_id: str) -> dict[str, Any] | None:
+    row = conn.execute(sa.select(destination_settings).where(destination_settings.c.id == dest_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def _write(conn: sa.Connection, dest_id: str, **values: Any) -> None:
+    if _row(conn, dest_id) is None:
+        conn.execute(destination_settings.insert().values(
+            id=dest_id, paused=values.pop("paused", False), old_secrets=values.pop("old_secrets", []),
+            updated_at=now(), **values))
+    else:
+        conn.execute(destination_settings.update().where(destination_settings.c.id == dest_id)
+                     .values(updated_at=now(), **values))
+
+
+def _shown(doc: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    return None if doc is None else {**doc, "options": live.redact(doc.get("options") or {})}
+
+
+def _changed(hub: "Hub", conn: sa.Connection, actor: str, action: str, dest_id: str, reason: str,
+             before: Any, after: Any) -> None:
+    if not reason or not reason.strip():
+        raise DestinationError("a reason is required for every change to a destination")
+    generation = audit.record(conn, actor, action, dest_id, reason, before, after)
+    live.announce(hub.store, conn, generation, "destination.changed", destination=dest_id)
+
+
+def check_document(doc: Any) -> dict[str, Any]:
+    """A destination definition, checked against the same schema as config/destinations.yaml."""
+    found = schemas.errors("destinations", {"destinations": [doc]})
+    if found:
+        raise InvalidMessage("destination", [FieldError(e.field.removeprefix("destinations[0]").lstrip(".") or "$",
+                                                        e.reason) for e in found])
+    try:
+        adapters.load(doc["adapter"])
+    except LaporHubError as exc:
+        raise InvalidMessage("destination", [FieldError("adapter", str(exc))]) from None
+    if doc["adapter"] == "webhook" and not (doc.get("options") or {}).get("url"):
+        raise InvalidMessage("destination", [FieldError("options.url", "a webhook destination needs a url")])
+    return dict(doc)
+
+
+def put(hub: "Hub", doc: Any, *, actor: str, reason: str) -> dict[str, Any]:
+    """Add a destination, or replace one's definition (a secret left out keeps the current one)."""
+    doc = check_document(doc)
+    current = hub.config.registry.get(doc["id"]) if doc["id"] in hub.config.registry else None
+    options = dict(doc.get("options") or {})
+    if current and "secret" not in options and "secret" in current.options:
+        options["secret"] = _primary(current)
+    doc["options"] = options
+    if doc["adapter"] == "webhook" and not options.get("secret"):
+        options["secret"] = new_secret()
+    with hub.store.begin() as conn:
+        _write(conn, doc["id"], document=doc)
+        _changed(hub, conn, actor, "destination.add" if current is None else "destination.edit", doc["id"],
+                 reason, _shown(live.as_document(current)) if current else None, _shown(doc))
+    hub.refresh(force=True)
+    return describe(hub, doc["id"])
+
+
+def _primary(dest: Destination) -> str:
+    secret = dest.options.get("secret")
+    return secret[0] if isinstance(secret, list) else secret
+
+
+def set_paused(hub: "Hub", dest_id: str, paused: bool, *, actor: str, reason: str) -> dict[str, Any]:
+    hub.config.registry.get(dest_id)
+    with hub.store.begin() as conn:
+        row = _row(conn, dest_id)
+        was = bool(row and row["paused"])
+        if was == paused:
+            raise DestinationError(f"{dest_id} is already {'paused' if paused else 'running'}")
+        _write(conn, dest_id, paused=paused)
+        _changed(hub, conn, actor, "destination.pause" if paused else "destination.resume", dest_id, reason,
+                 {"paused": was}, {"paused": paused})
+    hub.refresh(force=True)
+    return describe(hub, dest_id)
+
+
+def new_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets_mod.token_bytes(24)).decode()
+
+
+def rotate_secret(hub: "Hub", dest_id: str, *, actor: str, reason: str, overlap_hours: float = 24.0,
+                  secret: str | None = None) -> dict[str, Any]:
+    """A new signing secret at once; the old one keeps signing too until the overlap ends, so the
+    operator can switch its verification without losing a delivery (Standard Webhooks allows
+    several signatures in one header). Returns the new secret: the only time it is shown."""
+    dest = hub.config.registry.get(dest_id)
+    if dest.adapter != "webhook":
+        raise DestinationError(f"{dest_id} receives by {dest.adapter}; only webhooks have a secret")
+    if overlap_hours < 0:
+        raise DestinationError("overlap_hours cannot be negative")
+    secret = secret or new_secret()
+    if not secret.startswith("whsec_"):
+        raise DestinationError("a webhook secret starts with whsec_ (Standard Webhooks)")
+    old = _primary(dest)
+    until = now() + timedelta(hours=overlap_hours)
+    with hub.store.begin() as conn:
+        row = _row(conn, dest_id)
+        doc = (row or {}).get("document") or live.as_document(dest)
+        doc = {**doc, "options": {**doc.get("options", {}), "secret": secret}}
+        olds = [s for s in (row or {}).get("old_secrets") or []]
+        if overlap_hours > 0:
+            olds.append({"secret": old, "until": until.isoformat()})
+        _write(conn, dest_id, document=doc, old_secrets=olds)
+        _changed(hub, conn, actor, "destination.rotate_secret", dest_id, reason,
+                 {"secret": live.redact({"secret": old})["secret"]},
+                 {"secret": live.redact({"secret": secret})["secret"],
+                  "old_secret_signs_until": _iso(until) if overlap_hours > 0 else None})
+    hub.refresh(force=True)
+    return {"destination": dest_id, "secret": secret,
+            "old_secret_signs_until": _iso(until) if overlap_hours > 0 else None}
+
+
+def health(hub: "Hub", dest_id: str, bus: Any = None) -> dict[str, Any]:
+    """Last success, last error, pending deliveries and the broker queue's depth."""
+    with hub.store.engine.connect() as conn:
+        last_ok = conn.execute(sa.select(sa.func.max(deliveries.c.delivered_at))
+                               .where(deliveries.c.destination == dest_id)).scalar()
+        last_err = conn.execute(sa.select(deliveries.c.last_error, deliveries.c.updated_at, deliveries.c.id)
+                                .where(deliveries.c.destination == dest_id, deliveries.c.last_error.is_not(None))
+                                .order_by(deliveries.c.updated_at.desc()).limit(1)).mappings().first()
+        pending = conn.execute(sa.select(sa.func.count()).select_from(deliveries).where(
+            deliveries.c.destination == dest_id, deliveries.c.status == "pending")).scalar_one()
+        dead = conn.execute(sa.select(sa.func.count()).select_from(deliveries).where(
+            deliveries.c.destination == dest_id, deliveries.c.status == "dead")).scalar_one()
+    depth = None
+    if bus is not None:
+        try:
+            queue = hub.topology.delivery(dest_id)
+            depth = queue(bus.connection.default_channel).queue_declare(passive=True).message_count
+        except Exception:  # noqa: BLE001 - not declared yet, or broker away: unknown
+            depth = None
+    return {"last_success": _iso(last_ok),
+            "last_error": ({"reason": last_err["last_error"], "at": _iso(last_err["updated_at"]),
+                            "delivery_id": last_err["id"]} if last_err else None),
+            "pending": pending, "dead": dead, "queue_depth": depth,
+            "circuit": circuit_state(hub, dest_id)}
+
+
+def circuit_state(hub: "Hub", dest_id: str) -> str | None:
+    """The circuit breaker's state where the hub has one (None: not in this version)."""
+    finder = getattr(hub, "circuit_state", None)
+    return finder(dest_id) if callable(finder) else None
+
+
+def describe(hub: "Hub", dest_id: str, bus: Any = None, with_health: bool = False) -> dict[str, Any]:
+    dest = hub.config.registry.get(dest_id)
+    with hub.store.engine.connect() as conn:
+        row = _row(conn, dest_id)
+    out = {**dest.as_dict(), "options": live.redact(dest.options),
+           "share_reporter_contact": dest.share_reporter_contact,
+           "paused": dest_id in hub.paused, "edited": bool(row and row["document"]),
+           "secret_overlap": [{"until": s["until"]} for s in (row or {}).get("old_secrets") or []
+                              if s["until"] > now().isoformat()]}
+    if with_health:
+        out["health"] = health(hub, dest_id, bus)
+    return out
+
+
+def test_delivery(hub: "Hub", dest_id: str, bus: Any, *, actor: str) -> dict[str, Any]:
+    """Send a clearly marked test message through the destination's adapter, once, now."""
+    dest = hub.config.registry.get(dest_id)
+    cfg = hub.config
+    c = classify(TEST_COMPLAINT, cfg.taxonomy, cfg.areas)
+    from hub.pipeline.routing import delivery_message
+
+    did = f"d-test-{uuid.uuid4()}"
+    message = delivery_message("c-test", TEST_COMPLAINT, schemas.validate("classification", c.as_dict()),
+                               Target(dest.id, "test-delivery", f"test delivery requested by {actor}"),
+                               dest, cfg.ruleset.version, did, hub.settings.public_url)
+    once = Destination(**{**dest.__dict__, "options": {**dest.options, "max_attempts": 1}})
+    adapter = adapters.load(dest.adapter)(once, adapters.Context(bus, hub.settings))
+    try:
+        receipt = adapter.deliver(message)
+        return {"destination": dest_id, "delivery_id": did, "outcome": "delivered", "detail": receipt.detail,
+                "attempts": [a.as_dict() for a in receipt.attempts]}
+    except adapters.Failed as exc:
+        return {"destination": dest_id, "delivery_id": did, "outcome": "failed", "detail": exc.reason,
+                "attempts": [a.as_dict() for a in exc.attempts]}
+    except (LaporHubError, ValueError, KeyError) as exc:
+        return {"destination": dest_id, "delivery_id": did, "outcome": "failed", "detail": str(exc), "attempts": []}
+    finally:
+        adapter.close()

@@ -1,0 +1,276 @@
+"""The administrators' HTTP API under /v1/admin: routing versions, destinations, keys, the audit.
+
+Reads are open to admin and auditor keys; every change needs an admin key and a reason, and is
+recorded with its actor, time, before and after (GET /v1/admin/changes).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable
+
+from fastapi import APIRouter, Body, Depends
+from fastapi.responses import JSONResponse
+
+from hub.settings import audit
+from hub.admin import destinations as destination_admin
+from hub.admin import keys
+from hub.settings import live
+from hub.core import schemas
+from hub.settings import versions
+from hub.admin.auth import READ_ALL, Principal, require
+from hub.core.classify import classify
+from hub.core.errors import ConfigProblem, FieldError, InvalidMessage, LaporHubError, UnknownDestination
+from hub.core.rules import decide
+from hub.settings.runtime import Hub
+from hub.admin.search import search
+
+ADMIN = require("admin")
+READER = require(*READ_ALL)
+
+
+def _error(status: int, error: str, message: str, errors: list[dict[str, Any]] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"error": error, "message": message}
+    if errors is not None:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status)
+
+
+def _problems(problems: list[ConfigProblem]) -> list[dict[str, str]]:
+    return [versions.problem_dict(p) for p in problems]
+
+
+def _answer(fn: Callable[[], Any], status: int = 200) -> JSONResponse:
+    """Run an administrative action; its specific errors become 4xx answers that say why."""
+    try:
+        return JSONResponse(fn(), status_code=status)
+    except versions.RoutingError as exc:
+        return _error(422, "invalid_routing", str(exc), _problems(exc.problems))
+    except InvalidMessage as exc:
+        return _error(422, "invalid_request", str(exc), [e.as_dict() for e in exc.errors])
+    except UnknownDestination as exc:
+        return _error(404, "not_found", str(exc))
+    except (destination_admin.DestinationError, keys.KeyError_) as exc:
+        return _error(409, "conflict", str(exc))
+    except LaporHubError as exc:
+        return _error(422, "invalid_request", str(exc))
+
+
+def _reason(body: dict[str, Any]) -> str:
+    reason = body.get("reason")
+    if not isinstance(reason, str) or not reason.strip():
+        raise InvalidMessage("request", [FieldError("reason", "is required: say why, for the audit")])
+    return reason.strip()
+
+
+def _document(body: dict[str, Any]) -> Any:
+    """A rules document from {"document": {...}} or {"yaml": "..."}."""
+    if "yaml" in body:
+        doc, problems = versions.parse(str(body["yaml"]))
+        if problems:
+            raise versions.RoutingError("the draft is not valid YAML", problems)
+        return doc
+    if "document" in body:
+        return body["document"]
+    raise InvalidMessage("request", [FieldError("document", "give the rules as `document` (JSON) or `yaml` (text)")])
+
+
+class SharedBus:
+    """One broker connection for the API's admin reads and test deliveries (kombu's is not
+    thread-safe, so calls take turns)."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self.lock = threading.Lock()
+        self._bus: Any = None
+
+    def run(self, fn: Callable[[Any], Any]) -> Any:
+        with self.lock:
+            if self._bus is None:
+                self._bus = self.hub.bus()
+            try:
+                return fn(self._bus)
+            except Exception:
+                self._bus.close()
+                self._bus = None
+                raise
+
+
+def router(hub: Hub) -> APIRouter:
+    api = APIRouter(prefix="/v1/admin", tags=["administration"])
+    shared = SharedBus(hub)
+
+    # -- who am I --------------------------------------------------------------------------
+    @api.get("/whoami", summary="The calling key's role and scope")
+    def whoami(who: Principal = Depends(require())) -> dict[str, Any]:
+        return {"key_id": who.key_id, "name": who.name, "role": who.role, "scope": who.scope}
+
+    # -- routing versions --------------------------------------------------------------------
+    @api.get("/routing", summary="Routing versions, the published one and the publication history")
+    def routing(_: Principal = Depends(READER)) -> dict[str, Any]:
+        return {**versions.listing(hub.store), "running": hub.config.ruleset.version}
+
+    @api.get("/routing/versions/{vid}", summary="One routing version: document and YAML")
+    def routing_version(vid: int, _: Principal = Depends(READER)) -> JSONResponse:
+        return _answer(lambda: versions.get(hub.store, vid))
+
+    @api.post("/routing/validate", summary="Check a rules document as `laporhub rules check` does")
+    def validate(body: dict[str, Any] = Body(...), _: Principal = Depends(READER)) -> JSONResponse:
+        def run() -> dict[str, Any]:
+            doc = _document(body)
+            _, problems = versions.validate(doc, hub.config)
+            return {"valid": not versions.errors_of(problems), "errors": _problems(problems),
+                    "document": doc, "yaml": versions.dump(doc)}
+        return _answer(run)
+
+    @api.post("/routing/drafts", summary="Save a new draft (a full rules document)", status_code=201)
+    def new_draft(body: dict[str, Any] = Body(...), who: Principal = Depends(ADMIN)) -> JSONResponse:
+        def run() -> dict[str, Any]:
+            vid = versions.save_draft(hub.store, _document(body), actor=who.actor,
+                                      note=str(body.get("note") or ""), based_on=body.get("based_on"))
+            _, problems = versions.validate(versions.get(hub.store, vid)["document"], hub.config)
+            return {"id": vid, "label": versions.label(vid), "valid": not versions.errors_of(problems),
+                    "errors": _problems(problems)}
+        return _answer(run, 201)
+
+    @api.put("/routing/drafts/{vid}", summary="Change a draft that was never published")
+    def edit_draft(vid: int, body: dict[str, Any] = Body(...), who: Principal = Depends(ADMIN)) -> JSONResponse:
+        def run() -> dict[str, Any]:
+            versions.save_draft(hub.store, _document(body), actor=who.actor,
+                                note=str(body.get("note") or ""), draft_id=vid)
+            _, problems = versions.validate(versions.get(hub.store, vid)["document"], hub.config)
+            return {"id": vid, "label": versions.label(vid), "valid": not versions.errors_of(problems),
+                    "errors": _problems(problems)}
+        return _answer(run)
+
+    @api.post("/routing/versions/{vid}/preview", summary="Impact: which recent complaints would go elsewhere")
+    def preview(vid: int, limit: int = 1000, _: Principal = Depends(READER)) -> JSONResponse:
+        def run() -> dict[str, Any]:
+            ruleset, problems = versions.validate(versions.get(hub.store, vid)["document"], hub.config)
+            if ruleset is None or versions.errors_of(problems):
+                raise versions.RoutingError(f"{versions.label(vid)} has errors; fix them before a preview",
+                                            versions.errors_of(problems))
+            return versions.preview(hub.store, hub.config, ruleset, limit=min(max(limit, 1), 20000))
+        return _answer(run)
+
+    @api.post("/routing/versions/{vid}/publish", summary="Publish a version; every router switches within seconds")
+    def publish(vid: int, body: dict[str, Any] = Body(...), who: Principal = Depends(ADMIN)) -> JSONResponse:
+        def run() -> dict[str, Any]:
+            out = versions.publish(hub.store, vid, hub.config, actor=who.actor, reason=_reason(body))
+            hub.refresh(force=True)
+            return out
+        return _answer(run)
+
+    @api.post("/routing/rollback", summary="Publish an earlier version again")
+    def rollback(body: dict[str, Any] = Body(...), who: Principal = Depends(ADMIN)) -> JSONResponse:
+        def run() -> dict[str, Any]:
+            vid = body.get("version")
+            if not isinstance(vid, int):
+                raise InvalidMessage("request", [FieldError("version", "the version id to go back to (an integer)")])
+            out = versions.publish(hub.store, vid, hub.config, actor=who.actor, reason=_reason(body), rollback=True)
+            hub.refresh(force=True)
+            return out
+        return _answer(run)
+
+    @api.get("/routing/routers", summary="Every running router and the routing version it runs")
+    def routers(_: Principal = Depends(READER)) -> dict[str, Any]:
+        return {"published": versions.label(versions.current_id(hub.store) or 0),
+                "routers": live.listing(hub.store, "router"), "dispatchers": live.listing(hub.store, "dispatcher")}
+
+    @api.post("/explain", summary="Where a complaint would go and why (published rules or a version)")
+    def explain(body: dict[str, Any] = Body(...), version: int | None = None,
+                _: Principal = Depends(READER)) -> JSONResponse:
+        def run() -> dict[str, Any]:
+            complaint = schemas.validate("complaint", body.get("complaint", body))
+            cfg = hub.config
+            ruleset = cfg.ruleset
+            if version is not None:
+                ruleset, problems = versions.validate(versions.get(hub.store, version)["document"], cfg)
+                if ruleset is None:
+                    raise versions.RoutingError(f"{versions.label(version)} is not valid", problems)
+            c = classify(complaint, cfg.taxonomy, cfg.areas)
+            d = decide(complaint, c, ruleset, cfg.registry, cfg.taxonomy)
+            return {"classification": c.as_dict(), "decision": d.as_dict(),
+                    "destinations": [{"id": t.destination, "name": cfg.registry.get(t.destination).name,
+                                      "rule_id": t.rule_id, "reason": t.reason} for t in d.targets]}
+        return _answer(run)
+
+    # -- complaints ------------------------------------------------------------------------
+    @api.get("/complaints", summary="Search complaints by text, id, category, status, city, destination")
+    def complaints(q: str | None = None, category: str | None = None, status: str | None = None,
+                   city: str | None = None, destination: str | None = None, channel: str | None = None,
+                   limit: int = 50, _: Principal = Depends(READER)) -> dict[str, Any]:
+        return {"complaints": search(hub.store, q=q, category=category, status=status, city=city,
+                                     destination=destination, channel=channel, limit=min(max(limit, 1), 500))}
+
+    # -- destinations ----------------------------------------------------------------------
+    @api.get("/destinations", summary="Every destination with its live settings and health")
+    def destinations(health: bool = True, _: Principal = Depends(READER)) -> dict[str, Any]:
+        def all_of(bus: Any) -> list[dict[str, Any]]:
+            return [destination_admin.describe(hub, d.id, bus, with_health=health) for d in hub.config.registry]
+        try:
+            found = shared.run(all_of)
+        except Exception:  # noqa: BLE001 - broker away: health without queue depths
+            found = [destination_admin.describe(hub, d.id, None, with_health=health) for d in hub.config.registry]
+        return {"destinations": found}
+
+    @api.get("/destinations/{dest_id}", summary="One destination with its health")
+    def destination(dest_id: str, _: Principal = Depends(READER)) -> JSONResponse:
+        return _answer(lambda: shared.run(lambda bus: destination_admin.describe(hub, dest_id, bus, with_health=True)))
+
+    @api.put("/destinations/{dest_id}", summary="Add a destination or replace its definition")
+    def put_destination(dest_id: str, body: dict[str, Any] = Body(...), who: Principal = Depends(ADMIN)) -> JSONResponse:
+        def run() -> dict[str, Any]:
+            doc = {**body.get("destination", {}), "id": dest_id}
+            return destination_admin.put(hub, doc, actor=who.actor, reason=_reason(body))
+        return _answer(run)
+
+    @api.post("/destinations/{dest_id}/pause", summary="Hold deliveries to a destination (nothing is lost)")
+    def pause(dest_id: str, body: dict[str, Any] = Body(...), who: Principal = Depends(ADMIN)) -> JSONResponse:
+        return _answer(lambda: destination_admin.set_paused(hub, dest_id, True, actor=who.actor, reason=_reason(body)))
+
+    @api.post("/destinations/{dest_id}/resume", summary="Deliver again, starting with what waited")
+    def resume(dest_id: str, body: dict[str, Any] = Body(...), who: Principal = Depends(ADMIN)) -> JSONResponse:
+        return _answer(lambda: destination_admin.set_paused(hub, dest_id, False, actor=who.actor, reason=_reason(body)))
+
+    @api.post("/destinations/{dest_id}/rotate-secret", summary="New webhook secret; the old one also signs during the overlap")
+    def rotate(dest_id: str, body: dict[str, Any] = Body(...), who: Principal = Depends(ADMIN)) -> JSONResponse:
+        return _answer(lambda: destination_admin.rotate_secret(
+            hub, dest_id, actor=who.actor, reason=_reason(body),
+            overlap_hours=float(body.get("overlap_hours", 24)), secret=body.get("secret")))
+
+    @api.post("/destinations/{dest_id}/test", summary="Send a marked test delivery now and show the outcome")
+    def test(dest_id: str, who: Principal = Depends(ADMIN)) -> JSONResponse:
+        return _answer(lambda: shared.run(lambda bus: destination_admin.test_delivery(hub, dest_id, bus, actor=who.actor)))
+
+    # -- keys ------------------------------------------------------------------------------
+    @api.get("/keys", summary="API keys (never the keys themselves)")
+    def key_list(revoked: bool = False, _: Principal = Depends(ADMIN)) -> dict[str, Any]:
+        return {"keys": keys.listing(hub.store, include_revoked=revoked), "roles": keys.ROLES}
+
+    @api.post("/keys", summary="Create a key; the answer is the only time it is shown", status_code=201)
+    def key_create(body: dict[str, Any] = Body(...), who: Principal = Depends(ADMIN)) -> JSONResponse:
+        def run() -> dict[str, Any]:
+            issued = keys.create(hub.store, str(body.get("name") or ""), str(body.get("role") or ""),
+                                 body.get("scope"), actor=who.actor, reason=_reason(body))
+            return {**issued.__dict__, "key": issued.secret}
+        return _answer(run, 201)
+
+    @api.post("/keys/{key_id}/rotate", summary="Replace a key; the old one stops working at once")
+    def key_rotate(key_id: str, body: dict[str, Any] = Body(...), who: Principal = Depends(ADMIN)) -> JSONResponse:
+        def run() -> dict[str, Any]:
+            issued = keys.rotate(hub.store, key_id, actor=who.actor, reason=_reason(body))
+            return {**issued.__dict__, "key": issued.secret, "replaces": key_id}
+        return _answer(run)
+
+    @api.post("/keys/{key_id}/revoke", summary="Revoke a key")
+    def key_revoke(key_id: str, body: dict[str, Any] = Body(...), who: Principal = Depends(ADMIN)) -> JSONResponse:
+        return _answer(lambda: keys.revoke(hub.store, key_id, actor=who.actor, reason=_reason(body)))
+
+    # -- the audit -------------------------------------------------------------------------
+    @api.get("/changes", summary="Every administrative change: actor, time, reason, before and after")
+    def changes(limit: int = 100, target: str | None = None, action: str | None = None,
+                _: Principal = Depends(READER)) -> dict[str, Any]:
+        return {"changes": audit.changes(hub.store, min(max(limit, 1), 1000), target, action)}
+
+    return api

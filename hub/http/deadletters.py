@@ -1,0 +1,54 @@
+"""Administrators' API: dead letters (list, show, replay, purge) under /v1/admin/."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from hub.pipeline import deadletter
+from hub.settings.runtime import Hub
+
+STAGES = tuple(deadletter.INPUTS)
+
+
+def router(hub: Hub, wake_relay: Callable[[], None] = lambda: None) -> APIRouter:
+    api = APIRouter(prefix="/v1/admin", tags=["admin"])
+
+    def not_found(dead_letter_id: str) -> JSONResponse:
+        return JSONResponse({"error": "not_found", "message": f"no dead letter {dead_letter_id!r}"},
+                            status_code=404)
+
+    @api.get("/dead-letters", summary="Dead letters, newest first")
+    def list_dead(stage: str | None = None, status: str = "dead", limit: int = 100) -> JSONResponse:
+        if stage is not None and stage not in STAGES:
+            return JSONResponse({"error": "invalid_request", "message": f"unknown stage {stage!r}",
+                                 "errors": [{"field": "stage", "reason": f"must be one of {', '.join(STAGES)}"}]},
+                                status_code=422)
+        found = deadletter.list_(hub.store, stage=stage, status=None if status == "all" else status,
+                                 limit=min(max(limit, 1), 1000))
+        return JSONResponse({"dead_letters": found})
+
+    @api.get("/dead-letters/{dead_letter_id}", summary="One dead letter with its reason and original body")
+    def show_dead(dead_letter_id: str) -> JSONResponse:
+        try:
+            return JSONResponse(deadletter.show(hub.store, dead_letter_id))
+        except deadletter.DeadLetterNotFound:
+            return not_found(dead_letter_id)
+
+    @api.post("/dead-letters/{dead_letter_id}/replay",
+              summary="Send the original back to its stage's input (idempotent)")
+    def replay_dead(dead_letter_id: str) -> JSONResponse:
+        try:
+            result = deadletter.replay(hub.store, dead_letter_id)
+        except deadletter.DeadLetterNotFound:
+            return not_found(dead_letter_id)
+        wake_relay()
+        return JSONResponse(result, status_code=202 if result["replayed"] else 200)
+
+    @api.delete("/dead-letters", summary="Purge dead letters (all, one stage's, or by status)")
+    def purge_dead(stage: str | None = None, status: str | None = None) -> JSONResponse:
+        return JSONResponse({"purged": deadletter.purge(hub.store, stage=stage, status=status)})
+
+    return api

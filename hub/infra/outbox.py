@@ -1,0 +1,50 @@
+"""Transactional outbox: messages are written with the state change that causes them, then relayed.
+
+A complaint is accepted when its row and its intake message are committed together; the relay
+publishes afterwards and marks each message published only once the broker confirmed it. If the
+broker is down, the API still answers and the relay catches up when it is back. Several relays
+can run at once: on PostgreSQL each claims rows with FOR UPDATE SKIP LOCKED.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import structlog
+
+from hub.infra.bus import Bus
+from hub.infra.publisher import NotConfirmed
+from hub.infra.store import Store
+
+log = structlog.get_logger("hub.infra.outbox")
+
+
+def relay(store: Store, bus: Bus, *, limit: int = 200, message_ids: list[str] | None = None) -> int:
+    """Publish up to `limit` unpublished messages (or just `message_ids`); return how many."""
+    failure: Exception | None = None
+    with store.begin() as conn:
+        rows = store.claim_unpublished(conn, limit, message_ids)
+        done: list[int] = []
+        if rows:
+            try:
+                confirmed = bus.publish_many(rows)
+                done = [row["id"] for row, ok in zip(rows, confirmed) if ok]
+                if len(done) < len(rows):
+                    failure = NotConfirmed(f"the broker confirmed {len(done)} of {len(rows)} messages")
+            except Exception as exc:  # noqa: BLE001 - re-raised once the confirmed ones are marked
+                failure = exc
+        store.mark_published(conn, done)
+    if failure is not None:
+        raise failure
+    return len(done)
+
+
+def run_relay(store: Store, bus: Bus, stop: threading.Event, interval: float = 0.5) -> None:
+    """Keep the outbox empty until `stop` is set; broker outages only delay it."""
+    while not stop.is_set():
+        try:
+            while relay(store, bus) and not stop.is_set():
+                pass
+        except Exception as exc:  # noqa: BLE001 - the relay must outlive any single failure
+            log.warning("outbox.relay_failed", error=str(exc))
+        stop.wait(interval)

@@ -1,0 +1,64 @@
+"""Delivering notices (citizen events to channels, escalations to escalation desks) through the
+destination's adapter, on the dispatcher's own queues, with the same once-only and dead-letter
+guarantees as deliveries."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+import structlog
+
+import adapters
+from hub.pipeline import deadletter
+from hub.core import schemas
+from hub.core.errors import InvalidMessage, LaporHubError
+from hub.infra.outbox import relay
+from hub.infra.store import notices, now
+
+if TYPE_CHECKING:
+    from hub.pipeline.dispatcher import Dispatcher
+
+log = structlog.get_logger("hub.pipeline.notices")
+
+
+def process(dispatcher: "Dispatcher", doc: dict[str, Any], raw: bytes | str, routing_key: str | None) -> str:
+    """Deliver one notice; returns delivered, duplicate or dead."""
+    store = dispatcher.hub.store
+    try:
+        schemas.validate("notice", doc)
+    except InvalidMessage as exc:
+        return dispatcher._dead_message(str(exc), raw, routing_key, errors=exc.errors)
+    nid, dest = doc["notice_id"], doc["destination"]
+    with store.engine.connect() as conn:
+        row = conn.execute(sa.select(notices).where(notices.c.id == nid)).mappings().first()
+    if row is None:
+        return dispatcher._dead_message(f"notice {nid} is not in the store", raw, routing_key,
+                                        complaint_id=doc["complaint_id"], destination=dest)
+    if row["status"] != "pending":
+        return "duplicate"
+    try:
+        receipt = dispatcher.adapter_for(dest).deliver(doc)
+    except adapters.Failed as exc:
+        return _failed(dispatcher, doc, raw, routing_key, exc.reason, len(exc.attempts))
+    except (LaporHubError, ValueError, KeyError) as exc:
+        return _failed(dispatcher, doc, raw, routing_key, str(exc), 0)
+    with store.begin() as conn:
+        conn.execute(notices.update().where(notices.c.id == nid).values(
+            status="delivered", attempts=row["attempts"] + len(receipt.attempts), delivered_at=now()))
+    log.info("notice.delivered", destination=dest, kind=doc["kind"], complaint_id=doc["complaint_id"])
+    return "delivered"
+
+
+def _failed(dispatcher: "Dispatcher", doc: dict[str, Any], raw: bytes | str, routing_key: str | None,
+            reason: str, attempts: int) -> str:
+    store = dispatcher.hub.store
+    dead = deadletter.document("dispatcher", reason, raw, complaint_id=doc["complaint_id"],
+                               destination=doc["destination"], routing_key=routing_key)
+    with store.begin() as conn:
+        conn.execute(notices.update().where(notices.c.id == doc["notice_id"]).values(
+            status="dead", attempts=notices.c.attempts + attempts, last_error=reason))
+        mid = deadletter.enqueue(store, conn, dead)
+    relay(store, dispatcher.bus, message_ids=[mid])
+    log.warning("notice.dead_lettered", destination=doc["destination"], reason=reason)
+    return "dead"

@@ -1,0 +1,124 @@
+"""The long retry schedule: a delivery that failed its quick in-process retries waits in the
+store until it is due, then is re-queued (no sleeping threads). Also the endpoint state behind
+"failing for too long" alerts and HTTP 410 disabling."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from typing import Any, Callable, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from hub.infra.store import Store, delivery_retries, endpoints, now
+
+
+def delay(step: int, schedule: Sequence[float], retry_after: float | None = None,
+          rand: Callable[[], float] = random.random) -> float | None:
+    """Seconds until retry number `step` (from 0): the schedule's entry with +/-20% jitter, never
+    sooner than the endpoint's Retry-After; None once the schedule is used up."""
+    if step >= len(schedule):
+        return None
+    return max(schedule[step] * (0.8 + 0.4 * rand()), retry_after or 0.0)
+
+
+def next_step(conn: Connection, delivery_id: str) -> int:
+    step = conn.execute(sa.select(delivery_retries.c.step)
+                        .where(delivery_retries.c.delivery_id == delivery_id)).scalar()
+    return 0 if step is None else step + 1
+
+
+def schedule(conn: Connection, delivery_id: str, destination: str, body: str, step: int,
+             seconds: float, error: str) -> None:
+    conn.execute(delivery_retries.delete().where(delivery_retries.c.delivery_id == delivery_id))
+    conn.execute(delivery_retries.insert().values(
+        delivery_id=delivery_id, destination=destination, step=step,
+        due_at=now() + timedelta(seconds=seconds), body=body, last_error=error))
+
+
+def forget(conn: Connection, delivery_id: str) -> None:
+    conn.execute(delivery_retries.delete().where(delivery_retries.c.delivery_id == delivery_id))
+
+
+def requeue_due(store: Store, limit: int = 200) -> list[str]:
+    """Put due deliveries back in the outbox (their own delivery queue); returns message ids.
+    The retry row stays (with a far due time) so the next failure knows its step."""
+    ids: list[str] = []
+    with store.begin() as conn:
+        q = (sa.select(delivery_retries).where(delivery_retries.c.due_at <= now())
+             .order_by(delivery_retries.c.due_at).limit(limit))
+        if store.dialect == "postgresql":
+            q = q.with_for_update(skip_locked=True)
+        for row in conn.execute(q).mappings().all():
+            message_id = f"retry:{row['delivery_id']}:{row['step']}"
+            store.enqueue(conn, message_id, "delivery", row["destination"], row["body"],
+                          headers={"x-laporhub-retry": row["step"] + 1})
+            conn.execute(delivery_retries.update()
+                         .where(delivery_retries.c.delivery_id == row["delivery_id"])
+                         .values(due_at=now() + timedelta(days=365)))
+            ids.append(message_id)
+    return ids
+
+
+def waiting(store: Store) -> int:
+    with store.engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(delivery_retries)).scalar_one()
+
+
+# -- endpoint state ------------------------------------------------------------------------------
+
+def endpoint_state(conn: Connection, destination: str) -> dict[str, Any] | None:
+    """The endpoint's row (status ok, failing or disabled), or None if it never failed."""
+    row = conn.execute(sa.select(endpoints).where(endpoints.c.destination == destination)).mappings().first()
+    return dict(row) if row else None
+
+
+def _put(conn: Connection, destination: str, **values: Any) -> None:
+    if endpoint_state(conn, destination) is None:
+        conn.execute(endpoints.insert().values(destination=destination, updated_at=now(), **values))
+    else:
+        conn.execute(endpoints.update().where(endpoints.c.destination == destination)
+                     .values(updated_at=now(), **values))
+
+
+def failing(conn: Connection, destination: str, reason: str, failing_after: float) -> bool:
+    """Note a failure; True exactly once, when the endpoint has been failing `failing_after`
+    seconds without a success (the moment to alert)."""
+    state = endpoint_state(conn, destination)
+    if state is None or state["status"] == "ok":
+        _put(conn, destination, status="failing", failing_since=now(), alerted_at=None, reason=reason)
+        return failing_after <= 0
+    if state["status"] == "disabled":
+        return False
+    since = state["failing_since"]
+    since = since if since.tzinfo else since.replace(tzinfo=now().tzinfo)
+    alert = state["alerted_at"] is None and (now() - since).total_seconds() >= failing_after
+    _put(conn, destination, reason=reason, **({"alerted_at": now()} if alert else {}))
+    return alert
+
+
+def recovered(conn: Connection, destination: str) -> None:
+    state = endpoint_state(conn, destination)
+    if state is not None and state["status"] == "failing":
+        _put(conn, destination, status="ok", failing_since=None, alerted_at=None, reason=None)
+
+
+def disable(conn: Connection, destination: str, reason: str) -> None:
+    _put(conn, destination, status="disabled", reason=reason)
+
+
+def enable(store: Store, destination: str) -> None:
+    with store.begin() as conn:
+        _put(conn, destination, status="ok", failing_since=None, alerted_at=None, reason=None)
+
+
+def disabled_reason(store: Store, destination: str) -> str | None:
+    with store.engine.connect() as conn:
+        state = endpoint_state(conn, destination)
+    return state["reason"] if state and state["status"] == "disabled" else None
+
+
+def states(store: Store) -> list[dict[str, Any]]:
+    with store.engine.connect() as conn:
+        return [dict(r) for r in conn.execute(sa.select(endpoints).order_by(endpoints.c.destination)).mappings()]

@@ -1,0 +1,49 @@
+"""The audit of administrative changes: who changed what, when, why, and what it was before and after.
+
+Written in the same transaction as the change itself, so there is no change without its record.
+Its highest id is also the hub's configuration generation: workers reload when it moves.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Mapping
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from hub.infra.store import Store, _iso, admin_changes, now
+
+
+def record(conn: Connection, actor: str, action: str, target: str, reason: str,
+           before: Any = None, after: Any = None) -> int:
+    result = conn.execute(admin_changes.insert().values(
+        at=now(), actor=actor, action=action, target=target, reason=reason,
+        before=_plain(before), after=_plain(after)))
+    return int(result.inserted_primary_key[0])
+
+
+def _plain(value: Any) -> Any:
+    return None if value is None else json.loads(json.dumps(value, default=str))
+
+
+def generation(store: Store) -> int:
+    with store.engine.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.max(admin_changes.c.id))).scalar() or 0)
+
+
+def changes(store: Store, limit: int = 100, target: str | None = None,
+            action: str | None = None) -> list[dict[str, Any]]:
+    q = sa.select(admin_changes).order_by(admin_changes.c.id.desc()).limit(limit)
+    if target:
+        q = q.where(admin_changes.c.target == target)
+    if action:
+        q = q.where(admin_changes.c.action == action)
+    with store.engine.connect() as conn:
+        rows = conn.execute(q).mappings().all()
+    return [_row(r) for r in rows]
+
+
+def _row(r: Mapping[str, Any]) -> dict[str, Any]:
+    return {"id": r["id"], "at": _iso(r["at"]), "actor": r["actor"], "action": r["action"],
+            "target": r["target"], "reason": r["reason"], "before": r["before"], "after": r["after"]}

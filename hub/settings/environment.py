@@ -1,0 +1,49 @@
+"""Settings from the environment. With none set, the hub runs embedded: in-process bus, SQLite."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hub.settings.files import DEFAULT_DIR
+
+
+@dataclass(frozen=True)
+class Settings:
+    broker_url: str = "memory://localhost/"
+    database_url: str = "sqlite:///laporhub.db"
+    config_dir: Path = field(default=DEFAULT_DIR)
+    bus_prefix: str = "laporhub"
+    public_url: str = "http://127.0.0.1:8000"
+    webhook_attempts: int = 5
+    webhook_timeout: float = 10.0
+    webhook_backoff_max: float = 30.0
+    # Issue 4: after the quick in-process retries, delayed re-queues (seconds, jittered); empty
+    # means dead-letter at once. An endpoint failing longer than `failing_after` raises an alert.
+    webhook_schedule: tuple[float, ...] = (5, 300, 1800, 7200, 18000, 36000)
+    webhook_failing_after: float = 3600.0
+    # How long a starting process waits for the database or broker before it gives up.
+    startup_patience: float = 120.0
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> "Settings":
+        env = os.environ
+        values: dict[str, object] = {
+            "broker_url": env.get("LAPORHUB_BROKER_URL", cls.broker_url),
+            "database_url": env.get("LAPORHUB_DATABASE_URL", cls.database_url),
+            "config_dir": Path(env.get("LAPORHUB_CONFIG_DIR", str(DEFAULT_DIR))),
+            "bus_prefix": env.get("LAPORHUB_BUS_PREFIX", cls.bus_prefix),
+            "public_url": env.get("LAPORHUB_PUBLIC_URL", cls.public_url),
+            "webhook_attempts": int(env.get("LAPORHUB_WEBHOOK_ATTEMPTS", cls.webhook_attempts)),
+            "webhook_timeout": float(env.get("LAPORHUB_WEBHOOK_TIMEOUT", cls.webhook_timeout)),
+            "webhook_backoff_max": float(env.get("LAPORHUB_WEBHOOK_BACKOFF_MAX", cls.webhook_backoff_max)),
+        }
+        if "LAPORHUB_WEBHOOK_SCHEDULE" in env:
+            values["webhook_schedule"] = tuple(float(x) for x in env["LAPORHUB_WEBHOOK_SCHEDULE"].split(",") if x.strip())
+        if "LAPORHUB_WEBHOOK_FAILING_AFTER" in env:
+            values["webhook_failing_after"] = float(env["LAPORHUB_WEBHOOK_FAILING_AFTER"])
+        if "LAPORHUB_STARTUP_PATIENCE" in env:
+            values["startup_patience"] = float(env["LAPORHUB_STARTUP_PATIENCE"])
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]

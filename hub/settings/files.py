@@ -1,0 +1,108 @@
+"""Loading the hub's configuration: YAML files in a directory, each checked against its schema."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hub.core import schemas
+from hub.core.areas import Areas
+from hub.core.classify import Taxonomy
+from hub.core.destinations import Registry
+from hub.core.errors import ConfigError, ConfigProblem
+from hub.core.rules import RuleSet, check
+from hub.core import policy as policy_mod
+
+DEFAULT_DIR = Path(__file__).resolve().parents[2] / "config"
+FILES = {"taxonomy": "taxonomy.yaml", "areas": "areas.yaml",
+         "destinations": "destinations.yaml", "rules": "rules.yaml",
+         "lifecycle": "lifecycle.yaml"}
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+@dataclass
+class HubConfig:
+    directory: Path
+    taxonomy: Taxonomy
+    areas: Areas
+    registry: Registry
+    ruleset: RuleSet
+    documents: dict[str, Any]
+    policy: "policy_mod.Policy | None" = None
+
+
+def interpolate(value: Any, env: dict[str, str] | os._Environ[str] = os.environ, where: str = "",
+                problems: list[ConfigProblem] | None = None, file: str = "") -> Any:
+    """Replace ${VAR} and ${VAR:-default} in every string, recursively."""
+    if isinstance(value, str):
+        def sub(m: re.Match[str]) -> str:
+            name, default = m.group(1), m.group(2)
+            if name in env:
+                return env[name]
+            if default is not None:
+                return default
+            if problems is not None:
+                problems.append(ConfigProblem(file, where, f"environment variable {name} is not set"))
+            return ""
+        return _VAR.sub(sub, value)
+    if isinstance(value, dict):
+        return {k: interpolate(v, env, f"{where}.{k}" if where else str(k), problems, file)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [interpolate(v, env, f"{where}[{i}]", problems, file) for i, v in enumerate(value)]
+    return value
+
+
+def read_documents(directory: Path, overrides: dict[str, Any] | None = None) -> tuple[dict[str, Any], list[ConfigProblem]]:
+    """Parse and schema-check each file; problems carry the file and the path inside it."""
+    docs: dict[str, Any] = {}
+    problems: list[ConfigProblem] = []
+    for key, filename in FILES.items():
+        if overrides and key in overrides:
+            raw = overrides[key]
+        else:
+            path = directory / filename
+            if not path.exists():
+                problems.append(ConfigProblem(filename, "", f"missing (looked in {directory})"))
+                continue
+            try:
+                raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+            except yaml.YAMLError as exc:
+                problems.append(ConfigProblem(filename, "", f"not valid YAML: {exc}"))
+                continue
+        doc = interpolate(raw, problems=problems, file=filename)
+        found = schemas.errors(key, doc)
+        problems.extend(ConfigProblem(filename, e.field, e.reason) for e in found)
+        if not found:
+            docs[key] = doc
+    return docs, problems
+
+
+def load(directory: str | Path | None = None, overrides: dict[str, Any] | None = None,
+         strict: bool = True) -> tuple[HubConfig | None, list[ConfigProblem]]:
+    """Load and cross-check everything; with `strict`, raise ConfigError on any error."""
+    directory = Path(directory or os.environ.get("LAPORHUB_CONFIG_DIR") or DEFAULT_DIR)
+    docs, problems = read_documents(directory, overrides)
+    config = None
+    if len(docs) == len(FILES):
+        taxonomy = Taxonomy.from_config(docs["taxonomy"])
+        areas = Areas.from_config(docs["areas"])
+        registry = Registry.from_config(docs["destinations"], areas)
+        ruleset = RuleSet.from_config(docs["rules"])
+        problems.extend(check(ruleset, registry, taxonomy, areas.known, FILES["rules"]))
+        for i, parent in enumerate(registry.templates.values()):
+            if parent not in registry:
+                problems.append(ConfigProblem(FILES["destinations"], f"templates[{i}].parent",
+                                              f"unknown destination {parent!r}"))
+        policy = policy_mod.Policy.from_config(docs["lifecycle"])
+        problems.extend(policy_mod.check(policy, registry, {r.id for r in ruleset.rules}))
+        config = HubConfig(directory, taxonomy, areas, registry, ruleset, docs, policy)
+    errors = [p for p in problems if p.severity == "error"]
+    if strict and errors:
+        raise ConfigError(errors)
+    return config, problems
