@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Protocol
 from hub.core.errors import AdapterNotFound, DeliveryFailed
 
 if TYPE_CHECKING:
-    from hub.infra.bus import Bus
     from hub.core.destinations import Destination
+    from hub.infra.bus import Bus
     from hub.settings.environment import Settings
 
 GROUP = "laporhub.adapters"

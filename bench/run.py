@@ -46,11 +46,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from hub import logs  # noqa: E402
-from hub.core.classify import classify  # noqa: E402
 from hub.cli.receiver import Received, Receiver  # noqa: E402
+from hub.core.classify import classify  # noqa: E402
 from hub.core.rules import RuleSet, decide  # noqa: E402
-from hub.settings.runtime import Hub  # noqa: E402
 from hub.settings.environment import Settings  # noqa: E402
+from hub.settings.runtime import Hub  # noqa: E402
 
 AMQP = os.environ.get("LAPORHUB_BENCH_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
 PG = os.environ.get("LAPORHUB_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -13,9 +13,9 @@ from urllib.parse import urlparse
 import pytest
 import yaml
 
-from hub.settings import files as config_mod
 from hub.core.areas import Areas
 from hub.core.classify import Taxonomy
+from hub.settings import files as config_mod
 from hub.settings.files import HubConfig
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -212,8 +212,8 @@ def audit(hub: Hub, accepted: list[str], receiver: Receiver, label: str,
     named arrived exactly once as a deduplicating receiver sees it. Prints and returns the counts."""
     import sqlalchemy as sa
 
-    from hub.pipeline import deadletter
     from hub.infra.store import complaints, deliveries
+    from hub.pipeline import deadletter
 
     def pending() -> int:
         with hub.store.engine.connect() as conn:

@@ -9,11 +9,11 @@ from typing import Any, Callable, Iterator
 
 from fastapi.testclient import TestClient
 
-from hub.http.app import create_app
 from hub.cli.processes import workers
 from hub.cli.receiver import Receiver
-from hub.settings.runtime import Hub
+from hub.http.app import create_app
 from hub.settings.environment import Settings
+from hub.settings.runtime import Hub
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,16 +11,23 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from hub.admin import keys
-from hub.settings import live
-from hub.core import signing
-from hub.settings import versions
-from hub.http.app import create_app
-from hub.pipeline.intake import accept
-from hub.infra.outbox import relay
+from hub.admin.keys import api_keys
 from hub.cli.receiver import Receiver
+from hub.core import signing
+from hub.http.app import create_app
+from hub.infra.outbox import relay
+from hub.pipeline.intake import accept
+from hub.settings import versions, workers
 from hub.settings.runtime import Hub
-from hub.infra.store import api_keys
-from tests.harness import delete_topology, key_headers, make_hub, point_webhooks_at, running, settled, wait_for
+from tests.harness import (
+    delete_topology,
+    key_headers,
+    make_hub,
+    point_webhooks_at,
+    running,
+    settled,
+    wait_for,
+)
 
 WASTE = {"channel": "web", "text": "Sampah menumpuk di pinggir kali, truk sampah tidak datang seminggu.",
          "location": {"kota": "Jakarta Timur"}}
@@ -189,12 +196,12 @@ def broker_url(request: pytest.FixtureRequest) -> str:
 
 def test_a_publication_reaches_a_running_router_by_broadcast_and_rollback_returns(
         broker_url: str, tmp_path: Path, bus_prefix: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(live, "POLL_SECONDS", 3600.0)  # only the broadcast can tell the router
+    monkeypatch.setattr(workers, "POLL_SECONDS", 3600.0)  # only the broadcast can tell the router
     running_hub = make_hub(broker_url, f"sqlite:///{tmp_path / 'live.db'}", bus_prefix)
     admin_hub = make_hub(broker_url, f"sqlite:///{tmp_path / 'live.db'}", bus_prefix)  # "another process"
     try:
         with running(running_hub, channel="web") as client:
-            wait_for(lambda: live.listing(admin_hub.store, "router"))
+            wait_for(lambda: workers.listing(admin_hub.store, "router"))
             vid = versions.save_draft(admin_hub.store, water_to(versions.get(admin_hub.store, 1)["document"], "dinas-sda"),
                                       actor="test")
             out = versions.publish(admin_hub.store, vid, admin_hub.config, actor="test", reason="water to SDA")
@@ -205,7 +212,7 @@ def test_a_publication_reaches_a_running_router_by_broadcast_and_rollback_return
             view = wait_for(lambda: settled(running_hub, cid))
             assert [d["destination"] for d in view["deliveries"]] == ["dinas-sda"]
             assert view["decision"]["ruleset_version"] == "r2"
-            wait_for(lambda: {w["routing_version"] for w in live.listing(admin_hub.store)} == {"r2"})
+            wait_for(lambda: {w["routing_version"] for w in workers.listing(admin_hub.store)} == {"r2"})
 
             back = versions.publish(admin_hub.store, 1, admin_hub.config, actor="test", reason="undo", rollback=True)
             with admin_hub.bus() as bus:

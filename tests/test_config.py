@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
-from hub.settings import files as config_mod
 from hub.core.errors import ConfigError
 from hub.core.signing import secret_bytes
+from hub.settings import files as config_mod
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 CITIES = ["jakarta-pusat", "jakarta-utara", "jakarta-barat", "jakarta-selatan", "jakarta-timur", "kepulauan-seribu"]

@@ -9,11 +9,11 @@ from typing import Any
 import pika
 import pytest
 
-from hub.infra import bus as bus_mod
-from hub.pipeline import deadletter
-from hub.infra.bus import DELIVERY_LIMIT, GIVE_UP_AFTER
 from hub.cli.main import main
 from hub.cli.receiver import Receiver
+from hub.infra import bus as bus_mod
+from hub.infra.bus import DELIVERY_LIMIT, GIVE_UP_AFTER
+from hub.pipeline import deadletter
 from hub.settings.runtime import Hub
 from tests.harness import (
     delete_topology,

@@ -8,9 +8,9 @@ from typing import Any, Iterator
 
 import pytest
 
+from hub.cli.receiver import Receiver
 from hub.pipeline import retry
 from hub.pipeline.guard import CircuitBreaker, RateLimit
-from hub.cli.receiver import Receiver
 from hub.settings.runtime import Hub
 from tests.harness import make_hub, point_webhooks_at, running, settled, wait_for
 

@@ -18,13 +18,20 @@ from typing import Any, Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from hub.pipeline import deadletter
+from hub.cli.receiver import Received, Receiver
 from hub.http.app import create_app
-from hub.cli.receiver import Receiver, Received
-from hub.settings.runtime import Hub
+from hub.pipeline import deadletter
 from hub.settings.environment import Settings
-from tests.fault_harness import (Stream, Worker, audit, config_for, restart_rabbitmq,
-                                 restart_postgresql, secrets)
+from hub.settings.runtime import Hub
+from tests.fault_harness import (
+    Stream,
+    Worker,
+    audit,
+    config_for,
+    restart_postgresql,
+    restart_rabbitmq,
+    secrets,
+)
 from tests.harness import delete_topology, key_headers, wait_for
 
 pytestmark = [pytest.mark.fault, pytest.mark.rabbitmq, pytest.mark.postgres, pytest.mark.timeout(600)]

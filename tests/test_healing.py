@@ -9,9 +9,9 @@ import pytest
 import sqlalchemy as sa
 
 import hub.settings.runtime
-from hub.settings.runtime import Hub
-from hub.settings.environment import Settings
 from hub.infra.store import Store
+from hub.settings.environment import Settings
+from hub.settings.runtime import Hub
 
 
 def refused() -> sa.exc.OperationalError:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hub.core.lifecycle import Feedback, IllegalTransition, complaint_state, transition
 from hub.aftercare.reroute import plan
+from hub.core.lifecycle import Feedback, IllegalTransition, complaint_state, transition
 from hub.core.rules import Target
 
 

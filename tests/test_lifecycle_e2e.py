@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from hub.core import signing
 from hub.cli.receiver import Receiver
+from hub.core import signing
 from hub.settings.runtime import Hub
 from tests.harness import key_headers, point_webhooks_at, running, settled, wait_for
 from tests.test_pipeline import consume_all
@@ -90,8 +90,9 @@ def test_department_acknowledges_on_the_bus_operator_resolves_by_callback_and_th
     assert {d["destination"]: d["state"] for d in full["deliveries"]} == {
         "transjakarta": "resolved", "sudin-perhubungan-jakarta-selatan": "resolved"}
     with hub.store.engine.connect() as conn:
-        from hub.infra.store import status_updates
         import sqlalchemy as sa
+
+        from hub.aftercare.status import status_updates
         assert conn.execute(sa.select(sa.func.count()).select_from(status_updates)).scalar_one() == 3
 
 

@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from hub.infra import metrics
-from hub.http.app import create_app
 from hub.cli.receiver import Receiver
+from hub.http.app import create_app
+from hub.pipeline import backlog
 from hub.settings.runtime import Hub
 from tests.harness import (
     delete_topology,
@@ -174,7 +174,7 @@ def test_metrics_count_a_message_the_router_cannot_read_as_a_dead_letter(hub: Hu
 
 def test_queue_depths_are_empty_rather_than_failing_when_the_broker_is_unreachable(hub: Hub) -> None:
     broken = dataclasses.replace(hub.settings, broker_url=UNREACHABLE_BROKER)
-    assert metrics.queue_depths(dataclasses.replace(hub, settings=broken)) == {}
+    assert backlog.queue_depths(dataclasses.replace(hub, settings=broken)) == {}
 
 
 @pytest.mark.rabbitmq

@@ -6,8 +6,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from adapters.open311 import Open311Adapter
-from hub.core.destinations import Destination
 from hub.aftercare.open311_sync import to_update
+from hub.core.destinations import Destination
 from hub.settings.environment import Settings
 
 DELIVERY = {"delivery_id": "d-1", "complaint_id": "c-1", "destination": "council",

@@ -11,8 +11,8 @@ import pytest
 
 from hub.aftercare import open311_sync
 from hub.cli.processes import ApiServer
-from hub.settings.runtime import Hub
 from hub.infra.store import complaints
+from hub.settings.runtime import Hub
 from tests.harness import key_headers, make_hub, running, settled, wait_for
 
 WATER = {"channel": "jaki", "external_ref": "O311-FWD-1",

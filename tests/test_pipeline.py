@@ -10,13 +10,21 @@ import json
 from typing import Any, Iterator
 
 import pika
-from kombu import Queue
 import pytest
+from kombu import Queue
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from hub.cli.receiver import Receiver
 from hub.settings.runtime import Hub
-from tests.harness import delete_topology, key_headers, make_hub, point_webhooks_at, running, settled, wait_for
+from tests.harness import (
+    delete_topology,
+    key_headers,
+    make_hub,
+    point_webhooks_at,
+    running,
+    settled,
+    wait_for,
+)
 
 ROADS = {
     "channel": "jaki", "external_ref": "T-ROADS-1", "title": "Jalan berlubang",

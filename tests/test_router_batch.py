@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 import hub.pipeline.routing
+from hub.infra.outbox import relay
 from hub.pipeline import deadletter
 from hub.pipeline.intake import accept
-from hub.infra.outbox import relay
 from hub.pipeline.routing import Router, route_many
 from tests.harness import make_hub, wait_for
 from tests.test_redelivery import ROADS

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hub.aftercare import scheduler
-from hub.core.policy import Policy
 from hub.cli.receiver import Receiver
-from hub.settings.runtime import Hub
+from hub.core.policy import Policy
 from hub.core.workhours import Calendar
+from hub.settings.runtime import Hub
 from tests.harness import key_headers, make_hub, point_webhooks_at, running, settled, wait_for
 from tests.test_pipeline import ROADS, consume_all
 

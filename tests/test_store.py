@@ -7,10 +7,10 @@ from typing import Iterator
 
 import pytest
 
-from hub.pipeline.intake import accept
 from hub.infra.outbox import relay
 from hub.infra.publisher import NotConfirmed
 from hub.infra.store import Store, delivery_id
+from hub.pipeline.intake import accept
 
 COMPLAINT = {"channel": "jaki", "external_ref": "S-1", "text": "Lampu jalan mati di Jl. Kemang Raya."}
 

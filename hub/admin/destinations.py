@@ -16,17 +16,18 @@ from typing import TYPE_CHECKING, Any, Mapping
 import sqlalchemy as sa
 
 import adapters
-from hub.settings import audit
-from hub.settings import live
 from hub.core import schemas
 from hub.core.classify import classify
 from hub.core.destinations import Destination
 from hub.core.errors import FieldError, InvalidMessage, LaporHubError
 from hub.core.rules import Target
-from hub.infra.store import _iso, deliveries, destination_settings, now
+from hub.infra.store import deliveries, iso, now
+from hub.settings import audit, control, live
+from hub.settings.live import destination_settings
 
 if TYPE_CHECKING:
     from hub.settings.runtime import Hub
+from hub.pipeline.routing import delivery_message
 
 TEST_COMPLAINT = {"channel": "laporhub-test", "external_ref": "test-delivery",
                   "title": "[TEST] LaporHub test delivery",
@@ -62,7 +63,7 @@ def _changed(hub: "Hub", conn: sa.Connection, actor: str, action: str, dest_id: 
     if not reason or not reason.strip():
         raise DestinationError("a reason is required for every change to a destination")
     generation = audit.record(conn, actor, action, dest_id, reason, before, after)
-    live.announce(hub.store, conn, generation, "destination.changed", destination=dest_id)
+    control.announce(hub.store, conn, generation, "destination.changed", destination=dest_id)
 
 
 def check_document(doc: Any) -> dict[str, Any]:
@@ -147,10 +148,10 @@ def rotate_secret(hub: "Hub", dest_id: str, *, actor: str, reason: str, overlap_
         _changed(hub, conn, actor, "destination.rotate_secret", dest_id, reason,
                  {"secret": live.redact({"secret": old})["secret"]},
                  {"secret": live.redact({"secret": secret})["secret"],
-                  "old_secret_signs_until": _iso(until) if overlap_hours > 0 else None})
+                  "old_secret_signs_until": iso(until) if overlap_hours > 0 else None})
     hub.refresh(force=True)
     return {"destination": dest_id, "secret": secret,
-            "old_secret_signs_until": _iso(until) if overlap_hours > 0 else None}
+            "old_secret_signs_until": iso(until) if overlap_hours > 0 else None}
 
 
 def health(hub: "Hub", dest_id: str, bus: Any = None) -> dict[str, Any]:
@@ -172,8 +173,8 @@ def health(hub: "Hub", dest_id: str, bus: Any = None) -> dict[str, Any]:
             depth = queue(bus.connection.default_channel).queue_declare(passive=True).message_count
         except Exception:  # noqa: BLE001 - not declared yet, or broker away: unknown
             depth = None
-    return {"last_success": _iso(last_ok),
-            "last_error": ({"reason": last_err["last_error"], "at": _iso(last_err["updated_at"]),
+    return {"last_success": iso(last_ok),
+            "last_error": ({"reason": last_err["last_error"], "at": iso(last_err["updated_at"]),
                             "delivery_id": last_err["id"]} if last_err else None),
             "pending": pending, "dead": dead, "queue_depth": depth,
             "circuit": circuit_state(hub, dest_id)}
@@ -204,7 +205,6 @@ def test_delivery(hub: "Hub", dest_id: str, bus: Any, *, actor: str) -> dict[str
     dest = hub.config.registry.get(dest_id)
     cfg = hub.config
     c = classify(TEST_COMPLAINT, cfg.taxonomy, cfg.areas)
-    from hub.pipeline.routing import delivery_message
 
     did = f"d-test-{uuid.uuid4()}"
     message = delivery_message("c-test", TEST_COMPLAINT, schemas.validate("classification", c.as_dict()),

@@ -15,9 +15,9 @@ from typing import Any, Mapping
 
 import sqlalchemy as sa
 
-from hub.settings import audit
 from hub.core.errors import LaporHubError
-from hub.infra.store import Store, _iso, api_keys, now
+from hub.infra.store import Store, iso, metadata, now
+from hub.settings import audit
 
 ROLES = {
     "channel": "submits complaints and reads what it submitted (scope: the channel id)",
@@ -27,6 +27,21 @@ ROLES = {
 }
 SCOPED = {"channel", "destination"}
 PREFIX = "lhk_"
+
+
+api_keys = sa.Table(
+    "api_keys", metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("scope", sa.String(128)),  # channel id or destination id
+    sa.Column("key_hash", sa.String(64), nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    sa.Column("replaced_by", sa.String(32)),
+    sa.Column("last_used_at", sa.DateTime(timezone=True)),
+)
 
 
 class KeyError_(LaporHubError):
@@ -119,9 +134,9 @@ def _live_row(conn: sa.Connection, key_id: str) -> Mapping[str, Any]:
 
 def _public(row: Mapping[str, Any]) -> dict[str, Any]:
     return {"id": row["id"], "name": row["name"], "role": row["role"], "scope": row["scope"],
-            "created_by": row["created_by"], "created_at": _iso(row["created_at"]),
-            "revoked_at": _iso(row["revoked_at"]), "replaced_by": row["replaced_by"],
-            "last_used_at": _iso(row["last_used_at"])}
+            "created_by": row["created_by"], "created_at": iso(row["created_at"]),
+            "revoked_at": iso(row["revoked_at"]), "replaced_by": row["replaced_by"],
+            "last_used_at": iso(row["last_used_at"])}
 
 
 def describe(conn: sa.Connection, key_id: str) -> dict[str, Any]:

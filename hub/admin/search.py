@@ -6,7 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hub.infra.store import Store, _iso, complaints, deliveries
+from hub.infra.store import Store, complaints, deliveries, iso
 
 
 def search(store: Store, *, q: str | None = None, category: str | None = None,
@@ -36,6 +36,6 @@ def search(store: Store, *, q: str | None = None, category: str | None = None,
         rows = conn.execute(query).mappings().all()
     return [{"id": r["id"], "status": r["status"], "category": r["category"], "city": r["city"],
              "urgency": r["urgency"], "channel": r["channel"], "external_ref": r["external_ref"],
-             "ruleset_version": r["ruleset_version"], "received_at": _iso(r["received_at"]),
+             "ruleset_version": r["ruleset_version"], "received_at": iso(r["received_at"]),
              "title": (r["body"] or {}).get("title") or ((r["body"] or {}).get("text") or "")[:80]}
             for r in rows]

@@ -10,14 +10,27 @@ from typing import Any, Mapping
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from hub.core import lifecycle
-from hub.core import schemas
-from hub.core.errors import LaporHubError
+from hub.aftercare.reroute import resend
+from hub.core import lifecycle, schemas
+from hub.core.errors import ComplaintNotFound, LaporHubError
 from hub.core.lifecycle import IllegalTransition
+from hub.infra.store import complaints, deliveries, metadata, new_id
+from hub.infra.store import now as utcnow
+from hub.pipeline.notices import notices
 from hub.settings.runtime import Hub
-from hub.infra.store import complaints, deliveries, feedback, new_id, notices, now as utcnow
 
 PUBLIC_FIELDS = ("note", "resolution_note", "photo_url", "reason", "to", "rating")
+
+
+feedback = sa.Table(
+    "feedback", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("complaint_id", sa.String(64), nullable=False, index=True),
+    sa.Column("action", sa.String(16), nullable=False),  # confirm, reopen, rate
+    sa.Column("rating", sa.Integer),
+    sa.Column("text", sa.Text),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+)
 
 
 class ReopenWindowClosed(LaporHubError):
@@ -97,8 +110,6 @@ def respond(hub: Hub, complaint_id: str, doc: Mapping[str, Any], now: datetime |
 
     Raises InvalidMessage, ComplaintNotFound, IllegalTransition (409) or ReopenWindowClosed.
     """
-    from hub.core.errors import ComplaintNotFound
-    from hub.aftercare.reroute import resend
 
     schemas.validate("feedback", doc)
     at = now or utcnow()
@@ -120,7 +131,7 @@ def respond(hub: Hub, complaint_id: str, doc: Mapping[str, Any], now: datetime |
             resolved = conn.execute(sa.select(deliveries).where(
                 deliveries.c.complaint_id == complaint_id, deliveries.c.state == "resolved")
                 .order_by(deliveries.c.state_at.desc())).mappings().all()
-            last_at = max(_aware(d["state_at"]) for d in resolved)
+            last_at = max(aware(d["state_at"]) for d in resolved)
             if hub.config.policy and at - last_at > hub.config.policy.reopen_window:
                 raise ReopenWindowClosed(last_at, hub.config.policy.reopen_window.days)
             for d in resolved:
@@ -142,7 +153,7 @@ def respond(hub: Hub, complaint_id: str, doc: Mapping[str, Any], now: datetime |
     return {"id": complaint_id, "state": new_state, "message_ids": message_ids}
 
 
-def _aware(value: datetime) -> datetime:
+def aware(value: datetime) -> datetime:
     from datetime import timezone
 
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)

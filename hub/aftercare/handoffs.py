@@ -9,7 +9,21 @@ from typing import Any, Iterable, Mapping
 
 import sqlalchemy as sa
 
-from hub.infra.store import Store, hops
+from hub.infra.store import Store, metadata
+
+hops = sa.Table(
+    "hops", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("complaint_id", sa.String(64), nullable=False, index=True),
+    sa.Column("from_destination", sa.String(128), nullable=False),
+    sa.Column("to_destinations", sa.JSON, nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),  # rejected, transferred
+    sa.Column("category", sa.String(64)),
+    sa.Column("reason", sa.Text),
+    sa.Column("actor", sa.String(128), nullable=False),
+    sa.Column("held_seconds", sa.Float, nullable=False),  # time lost: delivery created -> passed on
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+)
 
 
 def summarise(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:

@@ -10,10 +10,10 @@ import requests
 import sqlalchemy as sa
 import structlog
 
-from hub.core import lifecycle
 from hub.aftercare import status
-from hub.settings.runtime import Hub
+from hub.core import lifecycle
 from hub.infra.store import deliveries
+from hub.settings.runtime import Hub
 
 log = structlog.get_logger("hub.aftercare.open311_sync")
 

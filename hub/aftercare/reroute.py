@@ -16,14 +16,15 @@ from typing import Any, Callable, Mapping
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from hub.core import lifecycle
-from hub.core import schemas
+from hub.aftercare.handoffs import hops
+from hub.core import lifecycle, schemas
 from hub.core.areas import Area
 from hub.core.classify import Classification
-from hub.pipeline.routing import delivery_message
 from hub.core.rules import Target, alternatives
+from hub.infra.store import aware, complaints, deliveries
+from hub.infra.store import now as utcnow
+from hub.pipeline.routing import delivery_message
 from hub.settings.runtime import Hub
-from hub.infra.store import _aware, complaints, deliveries, hops, now as utcnow
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ def reroute(hub: Hub, conn: Connection, complaint: Mapping[str, Any], passed_on:
     actor = passed_on["destination"]
     p = plan(named, refused, holding, hop, cfg.policy.hop_limit if cfg.policy else 3,
              lambda d: d in cfg.registry, next_by_rules, cfg.ruleset.triage, actor)
-    held = (at - _aware(passed_on["clock_from"] or passed_on["created_at"])).total_seconds()
+    held = (at - aware(passed_on["clock_from"] or passed_on["created_at"])).total_seconds()
     conn.execute(hops.insert().values(
         complaint_id=complaint["id"], from_destination=actor, to_destinations=[t.destination for t in p.targets],
         kind=kind, category=complaint["category"], reason=reason, actor=actor, held_seconds=max(held, 0.0), at=at))

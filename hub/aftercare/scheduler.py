@@ -19,12 +19,28 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from hub.aftercare import citizen
 from hub.core import lifecycle
-from hub.infra.outbox import relay
 from hub.core.policy import Breach
+from hub.infra.outbox import relay
+from hub.infra.store import Store, aware, deliveries, iso, metadata
+from hub.infra.store import now as utcnow
 from hub.settings.runtime import Hub
-from hub.infra.store import Store, _aware, _iso, deliveries, escalations, now as utcnow
 
 log = structlog.get_logger("hub.aftercare.scheduler")
+
+
+escalations = sa.Table(
+    "escalations", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("delivery_id", sa.String(64), nullable=False),
+    sa.Column("complaint_id", sa.String(64), nullable=False, index=True),
+    sa.Column("kind", sa.String(32), nullable=False),  # acknowledge, resolve
+    sa.Column("level", sa.Integer, nullable=False),
+    sa.Column("sends", sa.Integer, nullable=False, default=1),  # which send of the delivery breached
+    sa.Column("breach", sa.JSON, nullable=False),
+    sa.Column("scheduler", sa.String(128), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("delivery_id", "sends", "kind", "level", name="uq_escalations_once_per_level"),
+)
 
 
 def open_deliveries(hub: Hub) -> list[dict[str, Any]]:
@@ -35,8 +51,8 @@ def open_deliveries(hub: Hub) -> list[dict[str, Any]]:
     out = []
     for r in rows:
         d = dict(r)
-        d["clock_from"] = _aware(d["clock_from"] or d["created_at"])
-        d["acknowledged_at"] = _aware(d["acknowledged_at"])
+        d["clock_from"] = aware(d["clock_from"] or d["created_at"])
+        d["acknowledged_at"] = aware(d["acknowledged_at"])
         out.append(d)
     return out
 
@@ -112,5 +128,5 @@ def breaches(store: Store, limit: int = 200) -> list[dict[str, Any]]:
     """Recorded breaches, newest first, for administrators (console and API)."""
     with store.engine.connect() as conn:
         rows = conn.execute(sa.select(escalations).order_by(escalations.c.at.desc()).limit(limit)).mappings().all()
-    return [{**r["breach"], "sends": r["sends"], "scheduler": r["scheduler"], "escalated_at": _iso(r["at"])}
+    return [{**r["breach"], "sends": r["sends"], "scheduler": r["scheduler"], "escalated_at": iso(r["at"])}
             for r in rows]

@@ -20,17 +20,38 @@ from kombu.message import Message
 from sqlalchemy.exc import IntegrityError
 
 from hub.aftercare import citizen
-from hub.pipeline import deadletter
-from hub.core import lifecycle
-from hub.core import schemas
-from hub.infra.bus import Bus, ack_after
-from hub.core.errors import ComplaintNotFound, InvalidMessage, LaporHubError
-from hub.infra.outbox import relay
 from hub.aftercare.reroute import reroute
+from hub.core import lifecycle, schemas
+from hub.core.errors import ComplaintNotFound, InvalidMessage, LaporHubError
+from hub.infra.bus import Bus, ack_after
+from hub.infra.outbox import relay
+from hub.infra.store import deliveries, metadata
+from hub.infra.store import now as utcnow
+from hub.pipeline import deadletter
 from hub.settings.runtime import Hub
-from hub.infra.store import deliveries, now as utcnow, status_updates, webhook_ids
 
 log = structlog.get_logger("hub.aftercare.status")
+
+
+status_updates = sa.Table(
+    "status_updates", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("destination", sa.String(128), nullable=False),
+    sa.Column("update_id", sa.String(200), nullable=False),
+    sa.Column("complaint_id", sa.String(64), nullable=False, index=True),
+    sa.Column("delivery_id", sa.String(64)),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("body", sa.JSON, nullable=False),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("destination", "update_id", name="uq_status_updates_destination_update"),
+)
+
+webhook_ids = sa.Table(
+    "webhook_ids", metadata,
+    sa.Column("destination", sa.String(128), primary_key=True),
+    sa.Column("webhook_id", sa.String(200), primary_key=True),
+    sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False, index=True),
+)
 
 
 class NotDelivered(LaporHubError):

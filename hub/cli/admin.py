@@ -4,33 +4,22 @@ working on the store directly (the same store the API uses; set LAPORHUB_DATABAS
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from hub.core.errors import LaporHubError
-
-
-def _hub(args: argparse.Namespace) -> Any:
-    from hub.cli.main import _hub as make
-
-    return make(args)
-
-
-def _actor(args: argparse.Namespace) -> str:
-    import getpass
-
-    return f"cli:{getattr(args, 'actor', None) or getpass.getuser()}"
-
-
-def _print(doc: Any) -> None:
-    print(json.dumps(doc, ensure_ascii=False, indent=2))
+from hub.admin import keys
+from hub.admin.keys import ROLES
+from hub.cli.common import actor as _actor
+from hub.cli.common import hub_of as _hub
+from hub.cli.common import print_json as _print
+from hub.infra.outbox import relay
+from hub.settings import audit, versions, workers
+from hub.settings.versions import errors_of
 
 
 def bootstrap_admin(hub: Any, out: TextIO = sys.stdout) -> str | None:
     """On a store with no admin key, make one and print it once, so a fresh hub can be signed into."""
-    from hub.admin import keys
 
     if keys.any_admin(hub.store):
         return None
@@ -45,7 +34,6 @@ def bootstrap_admin(hub: Any, out: TextIO = sys.stdout) -> str | None:
 # -- keys --------------------------------------------------------------------------------------
 
 def cmd_keys_create(args: argparse.Namespace) -> int:
-    from hub.admin import keys
 
     issued = keys.create(_hub(args).store, args.name, args.role, args.scope, actor=_actor(args),
                          reason=args.reason or "created with laporhub keys create")
@@ -56,7 +44,6 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_list(args: argparse.Namespace) -> int:
-    from hub.admin import keys
 
     for k in keys.listing(_hub(args).store, include_revoked=args.all):
         state = f"revoked {k['revoked_at']}" if k["revoked_at"] else "active"
@@ -65,7 +52,6 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_rotate(args: argparse.Namespace) -> int:
-    from hub.admin import keys
 
     issued = keys.rotate(_hub(args).store, args.id, actor=_actor(args), reason=args.reason)
     print(f"key {args.id} is revoked; its replacement is {issued.id}. Store it now:", file=sys.stderr)
@@ -74,7 +60,6 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_revoke(args: argparse.Namespace) -> int:
-    from hub.admin import keys
 
     keys.revoke(_hub(args).store, args.id, actor=_actor(args), reason=args.reason)
     print(f"key {args.id} revoked")
@@ -84,7 +69,6 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
 # -- routing versions --------------------------------------------------------------------------
 
 def _problems_out(problems: list[Any]) -> int:
-    from hub.settings.versions import errors_of
 
     for p in problems:
         print(p, file=sys.stderr if p.severity == "error" else sys.stdout)
@@ -92,7 +76,6 @@ def _problems_out(problems: list[Any]) -> int:
 
 
 def cmd_routing_list(args: argparse.Namespace) -> int:
-    from hub.settings import versions
 
     listing = versions.listing(_hub(args).store)
     for v in listing["versions"]:
@@ -102,14 +85,12 @@ def cmd_routing_list(args: argparse.Namespace) -> int:
 
 
 def cmd_routing_show(args: argparse.Namespace) -> int:
-    from hub.settings import versions
 
     print(versions.get(_hub(args).store, args.version)["yaml"], end="")
     return 0
 
 
 def _read(path: str) -> Any:
-    from hub.settings import versions
 
     doc, problems = versions.parse(Path(path).read_text(encoding="utf-8"))
     if problems:
@@ -118,7 +99,6 @@ def _read(path: str) -> Any:
 
 
 def cmd_routing_validate(args: argparse.Namespace) -> int:
-    from hub.settings import versions
 
     hub = _hub(args)
     doc = _read(args.file) if args.file else versions.get(hub.store, args.version)["document"]
@@ -130,7 +110,6 @@ def cmd_routing_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_routing_draft(args: argparse.Namespace) -> int:
-    from hub.settings import versions
 
     hub = _hub(args)
     vid = versions.save_draft(hub.store, _read(args.file), actor=_actor(args), note=args.note or "",
@@ -141,7 +120,6 @@ def cmd_routing_draft(args: argparse.Namespace) -> int:
 
 
 def cmd_routing_preview(args: argparse.Namespace) -> int:
-    from hub.settings import versions
 
     hub = _hub(args)
     ruleset, problems = versions.validate(versions.get(hub.store, args.version)["document"], hub.config)
@@ -165,7 +143,6 @@ def cmd_routing_preview(args: argparse.Namespace) -> int:
 
 def _announce(hub: Any, generation: int) -> None:
     """Publish the control message now (the API's relay would, a few seconds later)."""
-    from hub.infra.outbox import relay
 
     try:
         with hub.bus() as bus:
@@ -176,7 +153,6 @@ def _announce(hub: Any, generation: int) -> None:
 
 
 def cmd_routing_publish(args: argparse.Namespace, rollback: bool = False) -> int:
-    from hub.settings import versions
 
     hub = _hub(args)
     out = versions.publish(hub.store, args.version, hub.config, actor=_actor(args), reason=args.reason,
@@ -191,16 +167,14 @@ def cmd_routing_rollback(args: argparse.Namespace) -> int:
 
 
 def cmd_routing_routers(args: argparse.Namespace) -> int:
-    from hub.settings import live
 
-    for w in live.listing(_hub(args).store):
+    for w in workers.listing(_hub(args).store):
         print(f"{w['kind']:<10} {w['id']:<40} {w['routing_version'] or '-':<6} seen {w['seen_at']}"
               f"{'  (silent)' if w['stale'] else ''}")
     return 0
 
 
 def cmd_changes(args: argparse.Namespace) -> int:
-    from hub.settings import audit
 
     for c in reversed(audit.changes(_hub(args).store, args.limit, args.target)):
         print(f"{c['at']}  {c['actor']:<36} {c['action']:<26} {c['target']:<24} {c['reason']}")
@@ -209,7 +183,6 @@ def cmd_changes(args: argparse.Namespace) -> int:
 
 def add_commands(sub: Any) -> None:
     """Add the administration commands to the `laporhub` parser."""
-    from hub.admin.keys import ROLES
 
     keys = sub.add_parser("keys", help="API keys: create, list, rotate, revoke").add_subparsers(dest="keys_cmd", required=True)
     s = keys.add_parser("create", help="make a key and print it (the only time it is shown)")
@@ -261,10 +234,3 @@ def add_commands(sub: Any) -> None:
     s.add_argument("--target")
     s.set_defaults(fn=cmd_changes)
 
-
-def handle_error(exc: LaporHubError) -> int:
-    problems = getattr(exc, "problems", None)
-    print(f"error: {exc}", file=sys.stderr)
-    for p in problems or []:
-        print(f"  {p}", file=sys.stderr)
-    return 2

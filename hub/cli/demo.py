@@ -15,11 +15,11 @@ from typing import Any, TextIO
 import requests
 
 from hub.admin import keys
-from hub.settings.files import DEFAULT_DIR
 from hub.cli.processes import ApiServer, workers
 from hub.cli.receiver import Receiver
-from hub.settings.runtime import Hub
 from hub.settings.environment import Settings
+from hub.settings.files import DEFAULT_DIR
+from hub.settings.runtime import Hub
 
 SAMPLES = DEFAULT_DIR / "samples" / "complaints.jsonl"
 DEMO_RECEIVER = "http://127.0.0.1:8765"

@@ -9,21 +9,27 @@ import sys
 from pathlib import Path
 from typing import Any, Iterator
 
-from hub.settings import files as config_mod
+from hub.aftercare import handoffs, open311_sync, scheduler
+from hub.aftercare.status import StatusConsumer
+from hub.cli import demo
+from hub.cli.admin import add_commands, bootstrap_admin
+from hub.cli.common import handle_error
+from hub.cli.common import hub_of as _hub
+from hub.cli.common import settings_of as _settings
+from hub.cli.processes import run_api, run_worker, serve, stop_on_signals
+from hub.core import schemas
+from hub.core.classify import classify
 from hub.core.errors import ConfigError, InvalidMessage, LaporHubError
-from hub.settings.environment import Settings
-
-
-def _settings(args: argparse.Namespace) -> Settings:
-    return Settings.from_env(config_dir=getattr(args, "config", None))
-
-
-def _hub(args: argparse.Namespace):
-    from hub.infra import logs
-    from hub.settings.runtime import Hub
-
-    logs.configure()
-    return Hub.create(_settings(args))
+from hub.core.rules import decide
+from hub.infra import logs
+from hub.infra.bus import Topology
+from hub.infra.outbox import relay
+from hub.infra.store import Store
+from hub.pipeline import backlog, deadletter, retry
+from hub.pipeline.deadletter import INPUTS
+from hub.pipeline.dispatcher import Dispatcher
+from hub.pipeline.routing import Router
+from hub.settings import files as config_mod
 
 
 def _load_config(args: argparse.Namespace):
@@ -49,7 +55,6 @@ def read_batch(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
-    from hub.core.classify import classify
 
     cfg = _load_config(args)
     for item in read_batch(Path(args.file)):
@@ -74,9 +79,6 @@ def cmd_rules_check(args: argparse.Namespace) -> int:
 
 
 def cmd_rules_explain(args: argparse.Namespace) -> int:
-    from hub.core import schemas
-    from hub.core.classify import classify
-    from hub.core.rules import decide
 
     cfg = _load_config(args)
     complaint = json.loads(Path(args.file).read_text(encoding="utf-8"))
@@ -103,7 +105,6 @@ def cmd_subscribe(args: argparse.Namespace) -> int:
 
     from kombu import Connection, Consumer
 
-    from hub.infra.bus import Topology
 
     settings = _settings(args)
     cfg = _load_config(args)
@@ -141,15 +142,12 @@ def cmd_subscribe(args: argparse.Namespace) -> int:
 
 
 def cmd_api(args: argparse.Namespace) -> int:
-    from hub.cli.processes import run_api
 
     run_api(_hub(args), args.host, args.port)
     return 0
 
 
 def cmd_router(args: argparse.Namespace) -> int:
-    from hub.cli.processes import run_worker
-    from hub.pipeline.routing import Router
 
     hub = _hub(args)
     _serve_metrics(hub, args)
@@ -158,8 +156,6 @@ def cmd_router(args: argparse.Namespace) -> int:
 
 
 def cmd_dispatcher(args: argparse.Namespace) -> int:
-    from hub.pipeline.dispatcher import Dispatcher
-    from hub.cli.processes import run_worker
 
     hub = _hub(args)
     _serve_metrics(hub, args)
@@ -169,14 +165,11 @@ def cmd_dispatcher(args: argparse.Namespace) -> int:
 
 def _serve_metrics(hub: Any, args: argparse.Namespace) -> None:
     if getattr(args, "metrics_port", None):
-        from hub.infra import metrics
 
-        metrics.serve(hub, args.metrics_port)
+        backlog.serve(hub, args.metrics_port)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from hub.cli.admin import bootstrap_admin
-    from hub.cli.processes import serve
 
     hub = _hub(args)
     bootstrap_admin(hub)
@@ -185,8 +178,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from hub.cli import demo
-    from hub.infra import logs
 
     logs.configure("WARNING")
     return demo.run(sys.stdout)
@@ -195,8 +186,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
 # -- closing the loop: status consumer, SLA scheduler, hand-offs report -------------------------
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from hub.cli.processes import run_worker
-    from hub.aftercare.status import StatusConsumer
 
     run_worker(StatusConsumer(_hub(args)))  # type: ignore[arg-type]
     return 0
@@ -205,8 +194,6 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_scheduler(args: argparse.Namespace) -> int:
     import threading
 
-    from hub.aftercare import scheduler
-    from hub.cli.processes import stop_on_signals
 
     hub = _hub(args)
     if args.once:
@@ -217,15 +204,12 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
         return 0
     stop = threading.Event()
     stop_on_signals(stop)
-    from hub.aftercare import open311_sync
 
     scheduler.run(hub, stop, interval=args.interval, extra=[lambda: open311_sync.pull_all(hub)])
     return 0
 
 
 def cmd_report_handoffs(args: argparse.Namespace) -> int:
-    from hub.aftercare import handoffs
-    from hub.infra.store import Store
 
     doc = handoffs.report(Store(_settings(args).database_url))
     print(json.dumps(doc, ensure_ascii=False, indent=2) if args.json else handoffs.render(doc))
@@ -284,7 +268,6 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=cmd_subscribe)
     add_lifecycle_commands(sub)
 
-    from hub.cli.admin import add_commands
 
     add_commands(sub)
     add_operations_commands(sub)
@@ -294,7 +277,6 @@ def parser() -> argparse.ArgumentParser:
 # -- operations (issue 4): dead letters, worker metrics -------------------------------------------
 
 def cmd_dead(args: argparse.Namespace) -> int:
-    from hub.pipeline import deadletter
 
     hub = _hub(args)
     if args.dead_cmd == "list":
@@ -323,7 +305,6 @@ def cmd_dead(args: argparse.Namespace) -> int:
 
 def _publish_now(hub: Any) -> None:
     """Relay the outbox now; if the broker is down, any running API's relay publishes later."""
-    from hub.infra.outbox import relay
 
     try:
         with hub.bus() as bus:
@@ -333,7 +314,6 @@ def _publish_now(hub: Any) -> None:
 
 
 def cmd_endpoints(args: argparse.Namespace) -> int:
-    from hub.pipeline import retry
 
     hub = _hub(args)
     if args.endpoints_cmd == "enable":
@@ -348,7 +328,6 @@ def cmd_endpoints(args: argparse.Namespace) -> int:
 
 
 def add_operations_commands(sub: Any) -> None:
-    from hub.pipeline.deadletter import INPUTS
 
     ep = sub.add_parser("endpoints", help="endpoints failing or disabled; re-enable one").add_subparsers(
         dest="endpoints_cmd", required=True)
@@ -391,7 +370,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {e.field}: {e.reason}", file=sys.stderr)
         return 2
     except LaporHubError as exc:
-        from hub.cli.admin import handle_error
 
         return handle_error(exc)
     except OSError as exc:

@@ -10,10 +10,10 @@ from typing import Iterator
 import structlog
 import uvicorn
 
+from hub.aftercare.status import StatusConsumer
 from hub.http.app import create_app
 from hub.pipeline.dispatcher import Dispatcher
 from hub.pipeline.routing import Router
-from hub.aftercare.status import StatusConsumer
 from hub.settings.runtime import Hub
 
 log = structlog.get_logger("hub.cli.processes")

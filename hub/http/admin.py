@@ -12,18 +12,22 @@ from typing import Any, Callable
 from fastapi import APIRouter, Body, Depends
 from fastapi.responses import JSONResponse
 
-from hub.settings import audit
 from hub.admin import destinations as destination_admin
 from hub.admin import keys
-from hub.settings import live
-from hub.core import schemas
-from hub.settings import versions
 from hub.admin.auth import READ_ALL, Principal, require
-from hub.core.classify import classify
-from hub.core.errors import ConfigProblem, FieldError, InvalidMessage, LaporHubError, UnknownDestination
-from hub.core.rules import decide
-from hub.settings.runtime import Hub
 from hub.admin.search import search
+from hub.core import schemas
+from hub.core.classify import classify
+from hub.core.errors import (
+    ConfigProblem,
+    FieldError,
+    InvalidMessage,
+    LaporHubError,
+    UnknownDestination,
+)
+from hub.core.rules import decide
+from hub.settings import audit, versions, workers
+from hub.settings.runtime import Hub
 
 ADMIN = require("admin")
 READER = require(*READ_ALL)
@@ -175,7 +179,7 @@ def router(hub: Hub) -> APIRouter:
     @api.get("/routing/routers", summary="Every running router and the routing version it runs")
     def routers(_: Principal = Depends(READER)) -> dict[str, Any]:
         return {"published": versions.label(versions.current_id(hub.store) or 0),
-                "routers": live.listing(hub.store, "router"), "dispatchers": live.listing(hub.store, "dispatcher")}
+                "routers": workers.listing(hub.store, "router"), "dispatchers": workers.listing(hub.store, "dispatcher")}
 
     @api.post("/explain", summary="Where a complaint would go and why (published rules or a version)")
     def explain(body: dict[str, Any] = Body(...), version: int | None = None,

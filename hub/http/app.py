@@ -14,9 +14,17 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from hub.admin import auth
+from hub.admin.auth import Principal, administer, may_submit, require
+from hub.admin.search import search
 from hub.core import schemas
-from hub.admin.auth import Principal, may_submit, require
 from hub.core.errors import FieldError, InvalidMessage
+from hub.http import admin as admin_api
+from hub.http import console, health
+from hub.http import deadletters as admin
+from hub.http.lifecycle import router as lifecycle_router
+from hub.http.open311 import router as open311_router
+from hub.infra.outbox import relay
 from hub.pipeline.intake import accept
 from hub.settings.runtime import Hub
 
@@ -42,7 +50,6 @@ class Relay:
         self.thread = threading.Thread(target=self._run, name="outbox-relay", daemon=True)
 
     def _run(self) -> None:
-        from hub.infra.outbox import relay
 
         bus = self.hub.bus()
         try:
@@ -127,15 +134,12 @@ def create_app(hub: Hub, relay: bool = True) -> FastAPI:
             headers={"location": f"/v1/complaints/{cid}"},
         )
 
-    from hub.http.lifecycle import router as lifecycle_router
-    from hub.http.open311 import router as open311_router
 
     app.include_router(lifecycle_router)
     app.include_router(open311_router)
 
     @app.get("/v1/complaints", summary="Most recent complaints")
     def list_complaints(limit: int = 50, who: Principal = Depends(require())) -> JSONResponse:
-        from hub.admin.search import search
 
         return JSONResponse({"complaints": search(hub.store, limit=min(max(limit, 1), 500), **_own(who))})
 
@@ -161,9 +165,6 @@ def _own(who: Principal) -> dict[str, str]:
 
 def _install_administration(app: FastAPI, hub: Hub) -> None:
     """Access control's error answers, the /v1/admin API and the /admin console."""
-    from hub.http import admin as admin_api
-    from hub.admin import auth
-    from hub.http import console
 
     auth.install(app)
     app.include_router(admin_api.router(hub))
@@ -173,9 +174,6 @@ def _install_administration(app: FastAPI, hub: Hub) -> None:
 # -- operations (issue 4): admin dead letters, readiness, metrics ---------------------------------
 
 def _include_operations(app: FastAPI, hub: Hub, relayer: Relay | None) -> None:
-    from hub.http import deadletters as admin
-    from hub.http import health
-    from hub.admin.auth import administer
 
     app.include_router(admin.router(hub, wake_relay=relayer.wake.set if relayer else lambda: None),
                        dependencies=[Depends(administer)])

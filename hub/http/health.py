@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
-from hub.infra import metrics
+from hub.pipeline import backlog
 from hub.settings.runtime import Hub
 
 
@@ -36,7 +36,7 @@ def broker_answers(hub: Hub) -> str | None:
 
 def router(hub: Hub) -> APIRouter:
     api = APIRouter()
-    metrics.watch(hub)
+    backlog.watch(hub)
 
     @api.get("/readyz", summary="Ready: the broker and the store answer")
     def readyz() -> JSONResponse:

@@ -16,11 +16,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from hub.aftercare import citizen
-from hub.aftercare import handoffs
-from hub.core import signing
-from hub.aftercare import status
 from hub.admin.auth import READ_ALL, Principal, forbidden, may_read, require
+from hub.aftercare import citizen, handoffs, status
+from hub.aftercare.scheduler import breaches
+from hub.core import signing
 from hub.core.errors import ComplaintNotFound, FieldError, InvalidMessage
 from hub.core.lifecycle import IllegalTransition
 from hub.settings.runtime import Hub
@@ -175,6 +174,5 @@ def get_handoffs(request: Request, _: Principal = Depends(require(*READ_ALL))) -
 @router.get("/v1/admin/sla/breaches", summary="SLA breaches and their escalations, newest first")
 def get_breaches(request: Request, limit: int = 200,
                  _: Principal = Depends(require(*READ_ALL))) -> JSONResponse:
-    from hub.aftercare.scheduler import breaches
 
     return JSONResponse({"breaches": breaches(request.app.state.hub.store, min(max(limit, 1), 1000))})

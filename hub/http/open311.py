@@ -18,11 +18,12 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from hub.admin import keys
+from hub.aftercare import open311_sync, status
 from hub.core import lifecycle
 from hub.core.errors import InvalidMessage
+from hub.infra.store import aware, complaints, deliveries, events
 from hub.pipeline.intake import accept
 from hub.settings.runtime import Hub
-from hub.infra.store import _aware, complaints, deliveries, events
 
 router = APIRouter(prefix="/open311/v2")
 FORMATS = ("json", "xml")
@@ -35,8 +36,8 @@ class Open311Error(Exception):
         self.status, self.code, self.description = status, code, description
 
 
-def _iso(value: datetime | None) -> str | None:
-    return _aware(value).isoformat() if value else None
+def iso(value: datetime | None) -> str | None:
+    return aware(value).isoformat() if value else None
 
 
 def _xml(root: str, item: str | None, data: Any) -> bytes:
@@ -161,7 +162,7 @@ def _request_doc(hub: Hub, row: Mapping[str, Any], dels: list[Mapping[str, Any]]
         for d in working:
             target = policy.target(d["destination"], d["rule_id"])
             if target.resolve_hours:
-                dues.append(policy.due(_aware(d["clock_from"] or d["created_at"]), target.resolve_hours))
+                dues.append(policy.due(aware(d["clock_from"] or d["created_at"]), target.resolve_hours))
         expected = max(dues).isoformat() if dues else None
     category = row["category"] or body.get("category")
     cat_name = next((s["service_name"] for s in _services(hub) if s["service_code"] == category), None)
@@ -174,8 +175,8 @@ def _request_doc(hub: Hub, row: Mapping[str, Any], dels: list[Mapping[str, Any]]
         "description": body.get("text", "")[:4000],
         "agency_responsible": ", ".join(reg.get(d["destination"]).name for d in shown if d["destination"] in reg) or None,
         "service_notice": "Waktu tindak lanjut dihitung dalam jam kerja (Senin-Jumat 08:00-16:00 WIB).",
-        "requested_datetime": _iso(row["received_at"]),
-        "updated_datetime": _iso(row["updated_at"]),
+        "requested_datetime": iso(row["received_at"]),
+        "updated_datetime": iso(row["updated_at"]),
         "expected_datetime": expected,
         "address": loc.get("address"),
         "address_id": None,
@@ -360,8 +361,6 @@ def ids(items: Iterable[Mapping[str, Any]]) -> list[str]:
 async def post_update(request: Request, fmt: str) -> Response:
     """Push of status changes from a destination's own Open311 system (FixMyStreet's update
     extension): api_key identifies the destination, service_request_id is that system's id."""
-    from hub.aftercare import open311_sync
-    from hub.aftercare import status
 
     hub: Hub = request.app.state.hub
     form = {k: str(v) for k, v in (await request.form()).items()}

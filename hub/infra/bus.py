@@ -8,10 +8,10 @@ parked on the `unroutable` queue instead of vanishing (kombu has no `mandatory` 
 from __future__ import annotations
 
 import socket
-from collections import deque
-from contextlib import ExitStack
 import threading
 import time
+from collections import deque
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
@@ -20,6 +20,8 @@ from amqp.exceptions import ConnectionError as AMQPConnectionError
 from kombu import Connection, Consumer, Exchange, Producer, Queue
 from kombu.exceptions import OperationalError as KombuOperationalError
 from kombu.message import Message
+
+from hub.infra.publisher import ConfirmPipeline, Outgoing
 
 log = structlog.get_logger("hub.infra.bus")
 
@@ -178,7 +180,6 @@ class Bus:
                 self.publish(m["exchange"], m["routing_key"], m["body"], message_id=m["message_id"],
                              headers=m["headers"])
             return [True] * len(messages)
-        from hub.infra.publisher import ConfirmPipeline, Outgoing
 
         if "exchange:intake" not in self._declared:
             self.declare()

@@ -90,78 +90,6 @@ outbox = sa.Table(
 )
 
 
-# -- administration (issue 5): API keys, the audit of administrative changes, versioned routing
-# rules, live destination settings, and the workers' reports of what they run. Logic lives in
-# hub/keys.py, hub/audit.py, hub/versions.py, hub/live.py.
-
-api_keys = sa.Table(
-    "api_keys", metadata,
-    sa.Column("id", sa.String(32), primary_key=True),
-    sa.Column("name", sa.String(200), nullable=False),
-    sa.Column("role", sa.String(16), nullable=False),
-    sa.Column("scope", sa.String(128)),  # channel id or destination id
-    sa.Column("key_hash", sa.String(64), nullable=False),
-    sa.Column("created_by", sa.String(200), nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("revoked_at", sa.DateTime(timezone=True)),
-    sa.Column("replaced_by", sa.String(32)),
-    sa.Column("last_used_at", sa.DateTime(timezone=True)),
-)
-
-admin_changes = sa.Table(
-    "admin_changes", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("actor", sa.String(200), nullable=False),
-    sa.Column("action", sa.String(64), nullable=False),
-    sa.Column("target", sa.String(200), nullable=False),
-    sa.Column("reason", sa.Text, nullable=False),
-    sa.Column("before", sa.JSON),
-    sa.Column("after", sa.JSON),
-)
-
-routing_versions = sa.Table(
-    "routing_versions", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("document", sa.JSON, nullable=False),
-    sa.Column("note", sa.Text, nullable=False, default=""),
-    sa.Column("based_on", sa.Integer),
-    sa.Column("created_by", sa.String(200), nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-)
-
-routing_publications = sa.Table(
-    "routing_publications", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("version_id", sa.Integer, sa.ForeignKey("routing_versions.id"), nullable=False),
-    sa.Column("actor", sa.String(200), nullable=False),
-    sa.Column("reason", sa.Text, nullable=False),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-)
-
-destination_settings = sa.Table(
-    "destination_settings", metadata,
-    sa.Column("id", sa.String(128), primary_key=True),
-    sa.Column("document", sa.JSON),  # a full destination definition, replacing config/'s
-    sa.Column("paused", sa.Boolean, nullable=False, default=False),
-    sa.Column("old_secrets", sa.JSON, nullable=False, default=list),  # [{secret, until}]
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-)
-
-workers = sa.Table(
-    "workers", metadata,
-    sa.Column("id", sa.String(128), primary_key=True),
-    sa.Column("kind", sa.String(32), nullable=False),
-    sa.Column("host", sa.String(200), nullable=False),
-    sa.Column("pid", sa.Integer, nullable=False),
-    sa.Column("routing_version", sa.String(64)),
-    sa.Column("generation", sa.Integer, nullable=False, default=0),
-    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
-)
-
-
 def now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -175,14 +103,14 @@ def delivery_id(complaint_id: str, destination: str) -> str:
     return "d-" + str(uuid.uuid5(uuid.NAMESPACE_URL, f"laporhub:{complaint_id}:{destination}"))
 
 
-def _aware(value: datetime | None) -> datetime | None:
+def aware(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=timezone.utc)
     return value
 
 
-def _iso(value: datetime | None) -> str | None:
-    value = _aware(value)
+def iso(value: datetime | None) -> str | None:
+    value = aware(value)
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
@@ -314,8 +242,8 @@ class Store:
             "status": row["status"],
             "channel": row["channel"],
             "external_ref": row["external_ref"],
-            "received_at": _iso(row["received_at"]),
-            "updated_at": _iso(row["updated_at"]),
+            "received_at": iso(row["received_at"]),
+            "updated_at": iso(row["updated_at"]),
             "complaint": row["body"],
             "classification": row["classification"],
             "decision": row["decision"],
@@ -323,7 +251,7 @@ class Store:
             "supervisor": bool(row["supervisor"]),
             "deliveries": [self._delivery_dict(d) for d in dels],
             "timeline": [
-                {"type": e["type"], "at": _iso(e["at"]), "actor": e["actor"],
+                {"type": e["type"], "at": iso(e["at"]), "actor": e["actor"],
                  "delivery_id": e["delivery_id"], **e["data"]}
                 for e in evs
             ],
@@ -334,7 +262,7 @@ class Store:
             rows = conn.execute(sa.select(complaints.c.id, complaints.c.status, complaints.c.category,
                                           complaints.c.city, complaints.c.received_at)
                                 .order_by(complaints.c.received_at.desc()).limit(limit)).mappings().all()
-        return [{**dict(r), "received_at": _iso(r["received_at"])} for r in rows]
+        return [{**dict(r), "received_at": iso(r["received_at"])} for r in rows]
 
     # -- deliveries -------------------------------------------------------------------------
 
@@ -344,9 +272,9 @@ class Store:
             "id": d["id"], "complaint_id": d["complaint_id"], "destination": d["destination"],
             "adapter": d["adapter"], "rule_id": d["rule_id"], "reason": d["reason"],
             "status": d["status"], "attempts": d["attempts"], "last_error": d["last_error"],
-            "created_at": _iso(d["created_at"]), "delivered_at": _iso(d["delivered_at"]),
-            "state": d["state"], "state_at": _iso(d["state_at"]),
-            "acknowledged_at": _iso(d["acknowledged_at"]), "remote_ref": d["remote_ref"],
+            "created_at": iso(d["created_at"]), "delivered_at": iso(d["delivered_at"]),
+            "state": d["state"], "state_at": iso(d["state_at"]),
+            "acknowledged_at": iso(d["acknowledged_at"]), "remote_ref": d["remote_ref"],
         }
 
     def insert_delivery(self, conn: Connection, complaint_id: str, destination: str, adapter: str,
@@ -429,123 +357,3 @@ class Store:
             yield from conn.execute(sa.select(table)).mappings()
 
 
-# -- closing the loop: status updates, hand-offs, escalations, notices, feedback -------------------
-# Used by hub/status.py, hub/reroute.py, hub/scheduler.py, hub/citizen.py and hub/notices.py.
-
-status_updates = sa.Table(
-    "status_updates", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("destination", sa.String(128), nullable=False),
-    sa.Column("update_id", sa.String(200), nullable=False),
-    sa.Column("complaint_id", sa.String(64), nullable=False, index=True),
-    sa.Column("delivery_id", sa.String(64)),
-    sa.Column("status", sa.String(32), nullable=False),
-    sa.Column("body", sa.JSON, nullable=False),
-    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
-    sa.UniqueConstraint("destination", "update_id", name="uq_status_updates_destination_update"),
-)
-
-webhook_ids = sa.Table(
-    "webhook_ids", metadata,
-    sa.Column("destination", sa.String(128), primary_key=True),
-    sa.Column("webhook_id", sa.String(200), primary_key=True),
-    sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False, index=True),
-)
-
-hops = sa.Table(
-    "hops", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("complaint_id", sa.String(64), nullable=False, index=True),
-    sa.Column("from_destination", sa.String(128), nullable=False),
-    sa.Column("to_destinations", sa.JSON, nullable=False),
-    sa.Column("kind", sa.String(32), nullable=False),  # rejected, transferred
-    sa.Column("category", sa.String(64)),
-    sa.Column("reason", sa.Text),
-    sa.Column("actor", sa.String(128), nullable=False),
-    sa.Column("held_seconds", sa.Float, nullable=False),  # time lost: delivery created -> passed on
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-)
-
-escalations = sa.Table(
-    "escalations", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("delivery_id", sa.String(64), nullable=False),
-    sa.Column("complaint_id", sa.String(64), nullable=False, index=True),
-    sa.Column("kind", sa.String(32), nullable=False),  # acknowledge, resolve
-    sa.Column("level", sa.Integer, nullable=False),
-    sa.Column("sends", sa.Integer, nullable=False, default=1),  # which send of the delivery breached
-    sa.Column("breach", sa.JSON, nullable=False),
-    sa.Column("scheduler", sa.String(128), nullable=False),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-    sa.UniqueConstraint("delivery_id", "sends", "kind", "level", name="uq_escalations_once_per_level"),
-)
-
-notices = sa.Table(
-    "notices", metadata,
-    sa.Column("id", sa.String(128), primary_key=True),
-    sa.Column("complaint_id", sa.String(64), nullable=False, index=True),
-    sa.Column("destination", sa.String(128), nullable=False),
-    sa.Column("kind", sa.String(32), nullable=False),  # event, escalation
-    sa.Column("status", sa.String(32), nullable=False),  # pending, delivered, dead
-    sa.Column("attempts", sa.Integer, nullable=False, default=0),
-    sa.Column("last_error", sa.Text),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("delivered_at", sa.DateTime(timezone=True)),
-)
-
-feedback = sa.Table(
-    "feedback", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("complaint_id", sa.String(64), nullable=False, index=True),
-    sa.Column("action", sa.String(16), nullable=False),  # confirm, reopen, rate
-    sa.Column("rating", sa.Integer),
-    sa.Column("text", sa.Text),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-)
-
-# -- dead letters (issue 4) ---------------------------------------------------------------------
-# What could not be processed, kept where an administrator can list, show, replay and purge it.
-# Written in the same transaction as the dead letter's outbox message (see hub/deadletter.py).
-
-dead_letters = sa.Table(
-    "dead_letters", metadata,
-    sa.Column("id", sa.String(64), primary_key=True),
-    sa.Column("key", sa.String(200), nullable=False, index=True),  # stage + what failed
-    sa.Column("stage", sa.String(32), nullable=False),
-    sa.Column("reason", sa.Text, nullable=False),
-    sa.Column("errors", sa.JSON, nullable=False),
-    sa.Column("complaint_id", sa.String(64), index=True),
-    sa.Column("delivery_id", sa.String(64)),
-    sa.Column("destination", sa.String(128)),
-    sa.Column("original", sa.Text, nullable=False),
-    sa.Column("original_routing_key", sa.String(256)),
-    sa.Column("status", sa.String(16), nullable=False),  # dead, replayed
-    sa.Column("dead_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("replayed_at", sa.DateTime(timezone=True)),
-)
-
-
-
-# -- delivery retries and endpoint state (issue 4) ------------------------------------------------
-# A delivery that failed its quick retries waits here for its next due time (see hub/retry.py);
-# the dispatcher re-queues it when due. `endpoints` remembers a destination failing or disabled.
-
-delivery_retries = sa.Table(
-    "delivery_retries", metadata,
-    sa.Column("delivery_id", sa.String(64), primary_key=True),
-    sa.Column("destination", sa.String(128), nullable=False),
-    sa.Column("step", sa.Integer, nullable=False),
-    sa.Column("due_at", sa.DateTime(timezone=True), nullable=False, index=True),
-    sa.Column("body", sa.Text, nullable=False),
-    sa.Column("last_error", sa.Text),
-)
-
-endpoints = sa.Table(
-    "endpoints", metadata,
-    sa.Column("destination", sa.String(128), primary_key=True),
-    sa.Column("status", sa.String(16), nullable=False),  # ok, failing, disabled
-    sa.Column("failing_since", sa.DateTime(timezone=True)),
-    sa.Column("alerted_at", sa.DateTime(timezone=True)),
-    sa.Column("reason", sa.Text),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-)

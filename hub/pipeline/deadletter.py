@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from hub.core.errors import FieldError, LaporHubError
 from hub.infra.metrics import DEAD_LETTERS
-from hub.infra.store import Store, _iso, dead_letters, new_id, now
+from hub.infra.store import Store, complaints, deliveries, iso, metadata, new_id, now
 
 # Where a stage's input comes from: (exchange, routing key or None for the original key).
 INPUTS: dict[str, tuple[str, str | None]] = {
@@ -26,6 +26,24 @@ INPUTS: dict[str, tuple[str, str | None]] = {
     "dispatcher": ("delivery", None),
     "status": ("status", "status"),
 }
+
+
+dead_letters = sa.Table(
+    "dead_letters", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("key", sa.String(200), nullable=False, index=True),  # stage + what failed
+    sa.Column("stage", sa.String(32), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("errors", sa.JSON, nullable=False),
+    sa.Column("complaint_id", sa.String(64), index=True),
+    sa.Column("delivery_id", sa.String(64)),
+    sa.Column("destination", sa.String(128)),
+    sa.Column("original", sa.Text, nullable=False),
+    sa.Column("original_routing_key", sa.String(256)),
+    sa.Column("status", sa.String(16), nullable=False),  # dead, replayed
+    sa.Column("dead_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("replayed_at", sa.DateTime(timezone=True)),
+)
 
 
 class DeadLetterNotFound(LaporHubError):
@@ -91,7 +109,7 @@ def enqueue(store: Store, conn: Connection, doc: dict[str, Any]) -> str:
 def _view(row: Mapping[str, Any], full: bool = True) -> dict[str, Any]:
     out = {k: row[k] for k in ("id", "stage", "reason", "complaint_id", "delivery_id", "destination",
                                "original_routing_key", "status")}
-    out.update(dead_at=_iso(row["dead_at"]), replayed_at=_iso(row["replayed_at"]))
+    out.update(dead_at=iso(row["dead_at"]), replayed_at=iso(row["replayed_at"]))
     if full:
         out.update(errors=row["errors"], original=row["original"])
     return out
@@ -132,7 +150,7 @@ def replay(store: Store, dead_letter_id: str) -> dict[str, Any]:
         message_id = f"replay:{dead_letter_id}"
         if row["status"] == "replayed":
             return {"id": dead_letter_id, "replayed": False, "message_id": message_id,
-                    "detail": f"already replayed at {_iso(row['replayed_at'])}"}
+                    "detail": f"already replayed at {iso(row['replayed_at'])}"}
         exchange, key = INPUTS[row["stage"]]
         routing_key = key or row["original_routing_key"] or row["destination"]
         if row["delivery_id"]:
@@ -146,7 +164,6 @@ def replay(store: Store, dead_letter_id: str) -> dict[str, Any]:
 
 
 def _reopen_delivery(store: Store, conn: Connection, delivery_id: str, dead_letter_id: str) -> None:
-    from hub.infra.store import complaints, deliveries
 
     row = conn.execute(sa.select(deliveries).where(deliveries.c.id == delivery_id)).mappings().first()
     if row is None or row["status"] != "dead":

@@ -10,24 +10,24 @@ from __future__ import annotations
 import json
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
-from queue import SimpleQueue
 from datetime import datetime
+from queue import SimpleQueue
 from typing import Any
 
 import structlog
 from kombu.message import Message
 
 import adapters
-from hub.pipeline import deadletter
 from hub.core import schemas
-from hub.infra.bus import Bus, outcome, settle
 from hub.core.errors import InvalidMessage, LaporHubError, UnknownDestination
-from hub.pipeline import retry
-from hub.pipeline.guard import CircuitBreaker, RateLimit
+from hub.infra.bus import Bus, outcome, settle
 from hub.infra.metrics import CIRCUIT_OPEN, DELIVERIES, DELIVERY_SECONDS, RETRIES
 from hub.infra.outbox import relay
-from hub.settings.runtime import Hub
 from hub.infra.store import event_row, events, now
+from hub.pipeline import deadletter, notices, retry
+from hub.pipeline.guard import CircuitBreaker, RateLimit
+from hub.settings.runtime import Hub
+from hub.settings.workers import Worker, is_control
 
 log = structlog.get_logger("hub.pipeline.dispatcher")
 
@@ -59,7 +59,6 @@ class Dispatcher:
         self._breakers: dict[str, CircuitBreaker] = {}
         self._limits: dict[str, RateLimit] = {}
         self._in_flight: set[Future[str]] = set()
-        from hub.settings.live import Worker
 
         self.worker = Worker(hub, "dispatcher")
         self._round: threading.Event | None = None
@@ -93,7 +92,6 @@ class Dispatcher:
         try:
             doc = json.loads(raw)
             if isinstance(doc, dict) and doc.get("type") == "laporhub.notice.v1":
-                from hub.pipeline import notices
 
                 return notices.process(self, doc, raw, routing_key)
             schemas.validate("delivery", doc)
@@ -259,7 +257,6 @@ class Dispatcher:
     def handle(self, message: Message) -> None:
         """Hand the message to its destination's pool; `settle_finished` acks it when done.
         Control broadcasts are applied here; a paused destination's message goes back to its queue."""
-        from hub.settings.live import is_control
 
         if is_control(message, self.hub):
             self.worker.on_control(message.body)

@@ -4,22 +4,44 @@ guarantees as deliveries."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 import structlog
 
 import adapters
-from hub.pipeline import deadletter
 from hub.core import schemas
 from hub.core.errors import InvalidMessage, LaporHubError
 from hub.infra.outbox import relay
-from hub.infra.store import notices, now
+from hub.infra.store import metadata, now
+from hub.pipeline import deadletter
 
-if TYPE_CHECKING:
-    from hub.pipeline.dispatcher import Dispatcher
+
+class Dispatcher(Protocol):
+    """What a notice needs of the dispatcher that consumed it (kept as a protocol: no import cycle)."""
+
+    hub: Any
+    bus: Any
+
+    def adapter_for(self, dest: Any) -> Any: ...
+
+    def _dead_message(self, reason: str, raw: bytes | str, routing_key: str | None, **kw: Any) -> str: ...
 
 log = structlog.get_logger("hub.pipeline.notices")
+
+
+notices = sa.Table(
+    "notices", metadata,
+    sa.Column("id", sa.String(128), primary_key=True),
+    sa.Column("complaint_id", sa.String(64), nullable=False, index=True),
+    sa.Column("destination", sa.String(128), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),  # event, escalation
+    sa.Column("status", sa.String(32), nullable=False),  # pending, delivered, dead
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("last_error", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("delivered_at", sa.DateTime(timezone=True)),
+)
 
 
 def process(dispatcher: "Dispatcher", doc: dict[str, Any], raw: bytes | str, routing_key: str | None) -> str:

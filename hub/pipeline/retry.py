@@ -11,7 +11,27 @@ from typing import Any, Callable, Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from hub.infra.store import Store, delivery_retries, endpoints, now
+from hub.infra.store import Store, metadata, now
+
+delivery_retries = sa.Table(
+    "delivery_retries", metadata,
+    sa.Column("delivery_id", sa.String(64), primary_key=True),
+    sa.Column("destination", sa.String(128), nullable=False),
+    sa.Column("step", sa.Integer, nullable=False),
+    sa.Column("due_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("last_error", sa.Text),
+)
+
+endpoints = sa.Table(
+    "endpoints", metadata,
+    sa.Column("destination", sa.String(128), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),  # ok, failing, disabled
+    sa.Column("failing_since", sa.DateTime(timezone=True)),
+    sa.Column("alerted_at", sa.DateTime(timezone=True)),
+    sa.Column("reason", sa.Text),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
 
 
 def delay(step: int, schedule: Sequence[float], retry_after: float | None = None,

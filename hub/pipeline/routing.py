@@ -11,18 +11,19 @@ import sqlalchemy as sa
 import structlog
 from kombu.message import Message
 
-from hub.pipeline import deadletter
 from hub.core import schemas
-from hub.infra.bus import Bus, ack_after
 from hub.core.classify import classify
 from hub.core.destinations import Destination
 from hub.core.errors import FieldError, InvalidMessage
-from hub.pipeline.intake import accept
+from hub.core.rules import Target, decide
+from hub.infra.bus import Bus, ack_after
 from hub.infra.metrics import DECISIONS
 from hub.infra.outbox import relay
-from hub.core.rules import Target, decide
-from hub.settings.runtime import Hub
 from hub.infra.store import deliveries, delivery_row, event_row, events, now, outbox, outbox_row
+from hub.pipeline import deadletter
+from hub.pipeline.intake import accept
+from hub.settings.runtime import Hub
+from hub.settings.workers import Worker, is_control
 
 log = structlog.get_logger("hub.pipeline.routing")
 
@@ -134,7 +135,6 @@ class Router:
     """Consumes the intake queue. One per process; run as many processes as the load needs."""
 
     def __init__(self, hub: Hub, bus: Bus | None = None) -> None:
-        from hub.settings.live import Worker
 
         self.hub = hub
         self.bus = bus or hub.bus()
@@ -171,7 +171,6 @@ class Router:
     def handle(self, message: Message) -> None:
         """Intake messages wait in a batch, routed together when the consumer has nothing more at
         hand (or the batch is full); control and poison messages are handled at once."""
-        from hub.settings.live import is_control
 
         if is_control(message, self.hub):
             self.flush()

@@ -12,7 +12,19 @@ from typing import Any, Mapping
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from hub.infra.store import Store, _iso, admin_changes, now
+from hub.infra.store import Store, iso, metadata, now
+
+admin_changes = sa.Table(
+    "admin_changes", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("target", sa.String(200), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("before", sa.JSON),
+    sa.Column("after", sa.JSON),
+)
 
 
 def record(conn: Connection, actor: str, action: str, target: str, reason: str,
@@ -45,5 +57,5 @@ def changes(store: Store, limit: int = 100, target: str | None = None,
 
 
 def _row(r: Mapping[str, Any]) -> dict[str, Any]:
-    return {"id": r["id"], "at": _iso(r["at"]), "actor": r["actor"], "action": r["action"],
+    return {"id": r["id"], "at": iso(r["at"]), "actor": r["actor"], "action": r["action"],
             "target": r["target"], "reason": r["reason"], "before": r["before"], "after": r["after"]}

@@ -10,13 +10,13 @@ from typing import Any
 
 import yaml
 
+from hub.core import policy as policy_mod
 from hub.core import schemas
 from hub.core.areas import Areas
 from hub.core.classify import Taxonomy
 from hub.core.destinations import Registry
 from hub.core.errors import ConfigError, ConfigProblem
 from hub.core.rules import RuleSet, check
-from hub.core import policy as policy_mod
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "config"
 FILES = {"taxonomy": "taxonomy.yaml", "areas": "areas.yaml",

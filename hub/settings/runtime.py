@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 import structlog
 import tenacity
 
-from hub.settings import files as config_mod
-from hub.infra.bus import Bus, Topology, is_transient
-from hub.settings.files import HubConfig
-from hub.settings.environment import Settings
+from hub.infra.bus import EXCHANGES, Bus, Topology, is_transient
 from hub.infra.store import Store
+from hub.settings import files as config_mod
+from hub.settings import live, versions
+from hub.settings.environment import Settings
+from hub.settings.files import HubConfig
 
 log = structlog.get_logger("hub.settings.runtime")
 
@@ -31,7 +32,6 @@ class Hub:
 
     @classmethod
     def create(cls, settings: Settings | None = None) -> "Hub":
-        from hub.settings import versions
 
         settings = settings or Settings.from_env()
         cfg, _ = config_mod.load(settings.config_dir)
@@ -55,10 +55,9 @@ class Hub:
     def refresh(self, force: bool = False) -> bool:
         """Load the published routing version and destination settings if they changed.
         Returns whether anything was swapped. Decisions in flight keep the snapshot they took."""
-        from hub.settings import live
 
         with self._refreshing:
-            if not force and not live.stale(self):
+            if not force and not live.stale(self.live, self.store):
                 return False
             snap = live.build(self.base or self.config, self.store)
             changed = self.live is None or snap.generation != self.live.generation or force
@@ -77,7 +76,6 @@ class Hub:
         """Remove every queue and exchange this hub declares (tests and benchmarks clean up)."""
         from kombu import Connection
 
-        from hub.infra.bus import EXCHANGES
 
         topo = self.topology
         registry = self.config.registry

@@ -16,15 +16,36 @@ from typing import Any, Mapping
 import sqlalchemy as sa
 import yaml
 
-from hub.settings import audit
 from hub.core import schemas
 from hub.core.classify import classify
-from hub.settings.files import FILES, HubConfig
 from hub.core.errors import ConfigProblem, LaporHubError
 from hub.core.rules import RuleSet, check, decide
-from hub.infra.store import Store, _iso, complaints, now, routing_publications, routing_versions
+from hub.infra.store import Store, complaints, iso, metadata, now
+from hub.settings import audit, control
+from hub.settings.files import FILES, HubConfig
 
 RULES_FILE = FILES["rules"]
+
+
+routing_versions = sa.Table(
+    "routing_versions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("document", sa.JSON, nullable=False),
+    sa.Column("note", sa.Text, nullable=False, default=""),
+    sa.Column("based_on", sa.Integer),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+routing_publications = sa.Table(
+    "routing_publications", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("version_id", sa.Integer, sa.ForeignKey("routing_versions.id"), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+)
 
 
 class RoutingError(LaporHubError):
@@ -139,7 +160,7 @@ def _publications(conn: sa.Connection, vid: int | None = None) -> list[dict[str,
     if vid is not None:
         q = q.where(routing_publications.c.version_id == vid)
     return [{"version": r["version_id"], "label": label(r["version_id"]), "actor": r["actor"],
-             "reason": r["reason"], "at": _iso(r["at"])} for r in conn.execute(q).mappings()]
+             "reason": r["reason"], "at": iso(r["at"])} for r in conn.execute(q).mappings()]
 
 
 def _version(row: Mapping[str, Any], pubs: list[dict[str, Any]], live: int | None,
@@ -147,7 +168,7 @@ def _version(row: Mapping[str, Any], pubs: list[dict[str, Any]], live: int | Non
     status = "published" if row["id"] == live else ("retired" if pubs else "draft")
     out = {"id": row["id"], "label": label(row["id"]), "status": status, "note": row["note"],
            "based_on": row["based_on"], "created_by": row["created_by"],
-           "created_at": _iso(row["created_at"]), "updated_at": _iso(row["updated_at"]),
+           "created_at": iso(row["created_at"]), "updated_at": iso(row["updated_at"]),
            "rules": len(row["document"].get("rules", [])) if isinstance(row["document"], dict) else 0,
            "publications": pubs}
     if with_document:
@@ -215,9 +236,8 @@ def publish(store: Store, vid: int, cfg: HubConfig, *, actor: str, reason: str,
                               .where(routing_versions.c.id == before_id)).scalar() if before_id else None
         _publish_row(conn, vid, actor, reason)
         generation = audit.record(conn, actor, action, "routing", reason, before, doc)
-        from hub.settings import live
 
-        live.announce(store, conn, generation, "routing.rollback" if rollback else "routing.published",
+        control.announce(store, conn, generation, "routing.rollback" if rollback else "routing.published",
                       routing_version=label(vid))
     return {"published": vid, "label": label(vid), "previous": before_id, "generation": generation}
 

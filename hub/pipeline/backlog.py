@@ -1,0 +1,84 @@
+"""Backlog figures read when Prometheus scrapes: the outbox, dead letters waiting, queue depths;
+and the /metrics endpoint of a worker process."""
+
+from __future__ import annotations
+
+import threading
+from typing import Iterator
+
+import structlog
+from kombu import Connection
+from prometheus_client import REGISTRY, start_http_server
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from hub.pipeline import deadletter
+from hub.settings.runtime import Hub
+
+log = structlog.get_logger("hub.pipeline.backlog")
+
+
+class Backlog(Collector):
+    """Outbox backlog, dead letters waiting and queue depths, read at scrape time."""
+
+    def __init__(self) -> None:
+        self.hub: Hub | None = None
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        hub = self.hub
+        if hub is None:
+            return
+        outbox = GaugeMetricFamily("laporhub_outbox_backlog", "Messages committed but not yet published")
+        waiting = GaugeMetricFamily("laporhub_dead_letters_waiting", "Dead letters not replayed")
+        depth = GaugeMetricFamily("laporhub_queue_depth", "Messages ready on a hub queue", labels=["queue"])
+        try:
+
+            outbox.add_metric([], hub.store.outbox_backlog())
+            waiting.add_metric([], deadletter.count(hub.store))
+        except Exception as exc:  # noqa: BLE001 - a scrape must not fail because the store is down
+            log.warning("metrics.store_unreachable", error=str(exc))
+        for name, count in queue_depths(hub).items():
+            depth.add_metric([name], count)
+        yield from (outbox, waiting, depth)
+
+
+def queue_depths(hub: Hub) -> dict[str, int]:
+    """Ready messages per hub queue (passive declare; empty when the broker is unreachable)."""
+    if not hub.settings.broker_url.startswith("amqp"):
+        return {}
+    topo = hub.topology
+    names = [q.name for q in (topo.intake, topo.dead, topo.poison, topo.unroutable, *hub.delivery_queues())]
+    out: dict[str, int] = {}
+    try:
+        with Connection(hub.settings.broker_url, connect_timeout=2) as conn:
+            channel = conn.channel()
+            for name in names:
+                try:
+                    out[name] = channel.queue_declare(name, passive=True).message_count
+                except Exception:  # noqa: BLE001 - not declared yet: the channel is closed, reopen
+                    channel = conn.channel()
+    except Exception as exc:  # noqa: BLE001 - the broker being down shows as missing depths
+        log.warning("metrics.broker_unreachable", error=str(exc))
+    return out
+
+
+_backlog = Backlog()
+_lock = threading.Lock()
+_registered = False
+
+
+def watch(hub: Hub) -> None:
+    """Report this hub's backlog figures on the process's metrics."""
+    global _registered
+    with _lock:
+        _backlog.hub = hub
+        if not _registered:
+            REGISTRY.register(_backlog)
+            _registered = True
+
+
+def serve(hub: Hub, port: int) -> None:
+    """Expose /metrics on `port` for a worker process."""
+    watch(hub)
+    start_http_server(port)
+    log.info("metrics.serving", port=port)
