@@ -126,7 +126,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     import json
     import sys
 
-    harness = sys.modules.get("tests.fault_harness")
+    harness = sys.modules.get("tests.faults.fault_harness")
     if harness is None or not harness.REPORT:
         return
     terminalreporter.section("fault suite counts")

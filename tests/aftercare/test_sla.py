@@ -14,7 +14,7 @@ from hub.core.policy import Policy
 from hub.core.workhours import Calendar
 from hub.settings.runtime import Hub
 from tests.harness import key_headers, make_hub, point_webhooks_at, running, settled, wait_for
-from tests.test_pipeline import ROADS, consume_all
+from tests.e2e.test_pipeline import ROADS, consume_all
 
 JKT = ZoneInfo("Asia/Jakarta")
 CAL = Calendar.from_config({"timezone": "Asia/Jakarta", "working_days": ["mon", "tue", "wed", "thu", "fri"],

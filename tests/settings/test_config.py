@@ -14,7 +14,7 @@ from hub.core.errors import ConfigError
 from hub.core.signing import secret_bytes
 from hub.settings import files as config_mod
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 CITIES = ["jakarta-pusat", "jakarta-utara", "jakarta-barat", "jakarta-selatan", "jakarta-timur", "kepulauan-seribu"]
 
 

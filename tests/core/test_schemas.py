@@ -13,7 +13,7 @@ from jsonschema import Draft202012Validator
 from hub.core import schemas
 from hub.core.errors import InvalidMessage
 
-SCHEMA_FILES = sorted((Path(__file__).resolve().parent.parent / "schemas").glob("*.schema.json"))
+SCHEMA_FILES = sorted((Path(__file__).resolve().parents[2] / "schemas").glob("*.schema.json"))
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 
 

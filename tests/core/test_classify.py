@@ -18,7 +18,7 @@ from hub.core.areas import Areas
 from hub.core.classify import CITIZEN_WEIGHT, Taxonomy, classify
 from hub.core.text import bases, tokens
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CASES = yaml.safe_load((ROOT / "tests" / "data" / "classify_cases.yaml").read_text(encoding="utf-8"))["cases"]
 CATEGORY_IDS = ["roads", "street-lighting", "drainage-flooding", "waste", "pollution", "parks-trees",
                 "traffic-parking", "public-order", "fire-rescue", "health", "education",

@@ -15,7 +15,7 @@ from hub.cli.receiver import Receiver
 from hub.core import signing
 from hub.settings.runtime import Hub
 from tests.harness import key_headers, point_webhooks_at, running, settled, wait_for
-from tests.test_pipeline import consume_all
+from tests.e2e.test_pipeline import consume_all
 
 pytestmark = pytest.mark.rabbitmq
 

@@ -28,7 +28,7 @@ from tests.harness import (
     settled,
     wait_for,
 )
-from tests.test_deadletters import POWER, ROADS
+from tests.pipeline.test_deadletters import POWER, ROADS
 
 PLN = "pln-uid-jakarta-raya"
 UNREACHABLE_STORE = "postgresql+psycopg://postgres@127.0.0.1:1/nowhere"  # nothing listens on port 1

@@ -23,7 +23,7 @@ from hub.http.app import create_app
 from hub.pipeline import deadletter
 from hub.settings.environment import Settings
 from hub.settings.runtime import Hub
-from tests.fault_harness import (
+from tests.faults.fault_harness import (
     Stream,
     Worker,
     audit,

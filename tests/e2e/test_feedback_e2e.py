@@ -6,7 +6,7 @@ import pytest
 
 from hub.cli.receiver import Receiver
 from tests.harness import point_webhooks_at, running, settled, wait_for
-from tests.test_lifecycle_e2e import WATER, callback, channel_events, hub  # noqa: F401 - fixture
+from tests.e2e.test_lifecycle_e2e import WATER, callback, channel_events, hub  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.rabbitmq
 

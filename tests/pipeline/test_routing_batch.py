@@ -16,7 +16,7 @@ from hub.pipeline import deadletter
 from hub.pipeline.intake import accept
 from hub.pipeline.routing import Router, route_many
 from tests.harness import make_hub, wait_for
-from tests.test_redelivery import ROADS
+from tests.pipeline.test_redelivery import ROADS
 
 WATER = {"channel": "web", "external_ref": "B-W", "text": "Air PAM mati sejak pagi, tidak ada air bersih.",
          "location": {"kecamatan": "Kebayoran Baru", "kota": "Jakarta Selatan"}}

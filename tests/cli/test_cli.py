@@ -12,7 +12,7 @@ import yaml
 
 from hub.cli.main import main
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 ROADS_SELATAN = {
     "channel": "jaki",
     "title": "Jalan berlubang",

@@ -10,7 +10,7 @@ import yaml
 from hub.core.areas import Area, matches, point_in_polygon
 from hub.core.text import slug
 
-AREAS_YAML = Path(__file__).resolve().parent.parent / "config" / "areas.yaml"
+AREAS_YAML = Path(__file__).resolve().parents[2] / "config" / "areas.yaml"
 
 
 def at(lat: float, lon: float) -> dict[str, float]:
