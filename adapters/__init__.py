@@ -13,7 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Protocol
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, Protocol
+
+import requests
 
 from hub.core.errors import AdapterNotFound, DeliveryFailed
 
@@ -66,10 +68,12 @@ class Failed(DeliveryFailed):
 
 @dataclass
 class Context:
-    """What an adapter may use: the dispatcher's bus connection and the hub's settings."""
+    """What an adapter may use: the dispatcher's bus connection, the hub's settings, and how to
+    open an HTTP session (tests hand in one whose transport answers without a network)."""
 
     bus: "Bus"
     settings: "Settings"
+    http: Callable[[], requests.Session] = requests.Session
 
 
 class Adapter(Protocol):

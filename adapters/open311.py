@@ -27,7 +27,7 @@ class Open311Adapter:
         self.jurisdiction: str | None = opts.get("jurisdiction_id")
         self.service_codes: Mapping[str, str] = opts.get("service_codes") or {}
         self.timeout = float(opts.get("timeout", context.settings.webhook_timeout))
-        self.session = requests.Session()
+        self.session = context.http()
 
     def form(self, delivery: Mapping[str, Any]) -> dict[str, str]:
         """The GeoReport v2 POST /requests form for a delivery."""

@@ -68,7 +68,7 @@ class WebhookAdapter:
         self.max_attempts = int(opts.get("max_attempts", settings.webhook_attempts))
         self.backoff_initial = float(opts.get("backoff_initial", 0.5))
         self.backoff_max = float(opts.get("backoff_max", settings.webhook_backoff_max))
-        self.session = requests.Session()
+        self.session = context.http()
         self._sleep = sleep
 
     def _wait(self, state: RetryCallState) -> float:

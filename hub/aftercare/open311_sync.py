@@ -1,6 +1,6 @@
 """Status back from destinations that run their own Open311 server (the `open311` adapter):
 pulled by the scheduler, or pushed to /open311/v2/servicerequestupdates, and turned into
-ordinary status updates (hub/status.py) so every rule about updates applies."""
+ordinary status updates (hub/aftercare/status.py) so every rule about updates applies."""
 
 from __future__ import annotations
 

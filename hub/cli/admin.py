@@ -34,7 +34,6 @@ def bootstrap_admin(hub: Any, out: TextIO = sys.stdout) -> str | None:
 # -- keys --------------------------------------------------------------------------------------
 
 def cmd_keys_create(args: argparse.Namespace) -> int:
-
     issued = keys.create(_hub(args).store, args.name, args.role, args.scope, actor=_actor(args),
                          reason=args.reason or "created with laporhub keys create")
     print(f"created key {issued.id} ({issued.role}{' for ' + issued.scope if issued.scope else ''}, "
@@ -44,7 +43,6 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_list(args: argparse.Namespace) -> int:
-
     for k in keys.listing(_hub(args).store, include_revoked=args.all):
         state = f"revoked {k['revoked_at']}" if k["revoked_at"] else "active"
         print(f"{k['id']}  {k['role']:<11} {k['scope'] or '-':<28} {state:<8} {k['name']}")
@@ -52,7 +50,6 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_rotate(args: argparse.Namespace) -> int:
-
     issued = keys.rotate(_hub(args).store, args.id, actor=_actor(args), reason=args.reason)
     print(f"key {args.id} is revoked; its replacement is {issued.id}. Store it now:", file=sys.stderr)
     print(issued.secret)
@@ -60,7 +57,6 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_revoke(args: argparse.Namespace) -> int:
-
     keys.revoke(_hub(args).store, args.id, actor=_actor(args), reason=args.reason)
     print(f"key {args.id} revoked")
     return 0
@@ -69,14 +65,12 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
 # -- routing versions --------------------------------------------------------------------------
 
 def _problems_out(problems: list[Any]) -> int:
-
     for p in problems:
         print(p, file=sys.stderr if p.severity == "error" else sys.stdout)
     return 1 if errors_of(problems) else 0
 
 
 def cmd_routing_list(args: argparse.Namespace) -> int:
-
     listing = versions.listing(_hub(args).store)
     for v in listing["versions"]:
         print(f"{v['label']:<6} {v['status']:<9} {v['rules']:>3} rules  {v['created_at']}  "
@@ -85,13 +79,11 @@ def cmd_routing_list(args: argparse.Namespace) -> int:
 
 
 def cmd_routing_show(args: argparse.Namespace) -> int:
-
     print(versions.get(_hub(args).store, args.version)["yaml"], end="")
     return 0
 
 
 def _read(path: str) -> Any:
-
     doc, problems = versions.parse(Path(path).read_text(encoding="utf-8"))
     if problems:
         raise versions.RoutingError(f"{path} is not valid YAML", problems)
@@ -99,7 +91,6 @@ def _read(path: str) -> Any:
 
 
 def cmd_routing_validate(args: argparse.Namespace) -> int:
-
     hub = _hub(args)
     doc = _read(args.file) if args.file else versions.get(hub.store, args.version)["document"]
     _, problems = versions.validate(doc, hub.config)
@@ -110,7 +101,6 @@ def cmd_routing_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_routing_draft(args: argparse.Namespace) -> int:
-
     hub = _hub(args)
     vid = versions.save_draft(hub.store, _read(args.file), actor=_actor(args), note=args.note or "",
                               draft_id=args.replace)
@@ -120,7 +110,6 @@ def cmd_routing_draft(args: argparse.Namespace) -> int:
 
 
 def cmd_routing_preview(args: argparse.Namespace) -> int:
-
     hub = _hub(args)
     ruleset, problems = versions.validate(versions.get(hub.store, args.version)["document"], hub.config)
     if ruleset is None or versions.errors_of(problems):
@@ -153,7 +142,6 @@ def _announce(hub: Any, generation: int) -> None:
 
 
 def cmd_routing_publish(args: argparse.Namespace, rollback: bool = False) -> int:
-
     hub = _hub(args)
     out = versions.publish(hub.store, args.version, hub.config, actor=_actor(args), reason=args.reason,
                            rollback=rollback)
@@ -167,7 +155,6 @@ def cmd_routing_rollback(args: argparse.Namespace) -> int:
 
 
 def cmd_routing_routers(args: argparse.Namespace) -> int:
-
     for w in workers.listing(_hub(args).store):
         print(f"{w['kind']:<10} {w['id']:<40} {w['routing_version'] or '-':<6} seen {w['seen_at']}"
               f"{'  (silent)' if w['stale'] else ''}")
@@ -175,7 +162,6 @@ def cmd_routing_routers(args: argparse.Namespace) -> int:
 
 
 def cmd_changes(args: argparse.Namespace) -> int:
-
     for c in reversed(audit.changes(_hub(args).store, args.limit, args.target)):
         print(f"{c['at']}  {c['actor']:<36} {c['action']:<26} {c['target']:<24} {c['reason']}")
     return 0

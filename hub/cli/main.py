@@ -55,7 +55,6 @@ def read_batch(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
-
     cfg = _load_config(args)
     for item in read_batch(Path(args.file)):
         result = classify(item, cfg.taxonomy, cfg.areas).as_dict()
@@ -79,7 +78,6 @@ def cmd_rules_check(args: argparse.Namespace) -> int:
 
 
 def cmd_rules_explain(args: argparse.Namespace) -> int:
-
     cfg = _load_config(args)
     complaint = json.loads(Path(args.file).read_text(encoding="utf-8"))
     schemas.validate("complaint", complaint)
@@ -142,13 +140,11 @@ def cmd_subscribe(args: argparse.Namespace) -> int:
 
 
 def cmd_api(args: argparse.Namespace) -> int:
-
     run_api(_hub(args), args.host, args.port)
     return 0
 
 
 def cmd_router(args: argparse.Namespace) -> int:
-
     hub = _hub(args)
     _serve_metrics(hub, args)
     run_worker(Router(hub))
@@ -156,7 +152,6 @@ def cmd_router(args: argparse.Namespace) -> int:
 
 
 def cmd_dispatcher(args: argparse.Namespace) -> int:
-
     hub = _hub(args)
     _serve_metrics(hub, args)
     run_worker(Dispatcher(hub, destinations=args.destination or None))
@@ -170,7 +165,6 @@ def _serve_metrics(hub: Any, args: argparse.Namespace) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-
     hub = _hub(args)
     bootstrap_admin(hub)
     serve(hub, args.host, args.port)
@@ -178,7 +172,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-
     logs.configure("WARNING")
     return demo.run(sys.stdout)
 
@@ -186,7 +179,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
 # -- closing the loop: status consumer, SLA scheduler, hand-offs report -------------------------
 
 def cmd_status(args: argparse.Namespace) -> int:
-
     run_worker(StatusConsumer(_hub(args)))  # type: ignore[arg-type]
     return 0
 
@@ -210,7 +202,6 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
 
 
 def cmd_report_handoffs(args: argparse.Namespace) -> int:
-
     doc = handoffs.report(Store(_settings(args).database_url))
     print(json.dumps(doc, ensure_ascii=False, indent=2) if args.json else handoffs.render(doc))
     return 0
@@ -277,7 +268,6 @@ def parser() -> argparse.ArgumentParser:
 # -- operations (issue 4): dead letters, worker metrics -------------------------------------------
 
 def cmd_dead(args: argparse.Namespace) -> int:
-
     hub = _hub(args)
     if args.dead_cmd == "list":
         rows = deadletter.list_(hub.store, stage=args.stage,
@@ -314,7 +304,6 @@ def _publish_now(hub: Any) -> None:
 
 
 def cmd_endpoints(args: argparse.Namespace) -> int:
-
     hub = _hub(args)
     if args.endpoints_cmd == "enable":
         hub.config.registry.get(args.destination)
@@ -328,7 +317,6 @@ def cmd_endpoints(args: argparse.Namespace) -> int:
 
 
 def add_operations_commands(sub: Any) -> None:
-
     ep = sub.add_parser("endpoints", help="endpoints failing or disabled; re-enable one").add_subparsers(
         dest="endpoints_cmd", required=True)
     ep.add_parser("list", help="endpoints not in good health").set_defaults(fn=cmd_endpoints)

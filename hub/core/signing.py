@@ -44,8 +44,9 @@ def headers(secrets: list[str], msg_id: str, body: bytes | str, timestamp: int |
 
 
 def verify(secret: str, headers_: dict[str, str], body: bytes | str, tolerance: int = 300,
-           now: int | None = None) -> None:
-    """Raise SignatureError unless one signature matches and the timestamp is fresh."""
+           now: int | None = None) -> str:
+    """The verified message's `webhook-id`; SignatureError unless one signature matches and the
+    timestamp is fresh."""
     lower = {k.lower(): v for k, v in headers_.items()}
     try:
         msg_id, ts_text, sigs = lower["webhook-id"], lower["webhook-timestamp"], lower["webhook-signature"]
@@ -62,5 +63,5 @@ def verify(secret: str, headers_: dict[str, str], body: bytes | str, tolerance: 
     for candidate in sigs.split():
         version, _, value = candidate.partition(",")
         if version == "v1" and hmac.compare_digest(value, expected):
-            return
+            return msg_id
     raise SignatureError("no signature matches")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
 
@@ -24,7 +23,7 @@ from hub.http import console, health
 from hub.http import deadletters as admin
 from hub.http.lifecycle import router as lifecycle_router
 from hub.http.open311 import router as open311_router
-from hub.infra.outbox import relay
+from hub.infra.outbox import RelayThread
 from hub.pipeline.intake import accept
 from hub.settings.runtime import Hub
 
@@ -40,44 +39,16 @@ def _error(status: int, error: str, message: str, errors: list[FieldError] | Non
     return JSONResponse(body, status_code=status)
 
 
-class Relay:
-    """The API's outbox relay thread: woken after each accepted complaint, and every half second."""
-
-    def __init__(self, hub: Hub) -> None:
-        self.hub = hub
-        self.stop = threading.Event()
-        self.wake = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="outbox-relay", daemon=True)
-
-    def _run(self) -> None:
-
-        bus = self.hub.bus()
-        try:
-            while not self.stop.is_set():
-                try:
-                    while relay(self.hub.store, bus) and not self.stop.is_set():
-                        pass
-                except Exception as exc:  # noqa: BLE001 - broker down: accepted rows wait in the outbox
-                    log.warning("outbox.relay_failed", error=str(exc))
-                    self.stop.wait(1)
-                self.wake.wait(0.5)
-                self.wake.clear()
-        finally:
-            bus.close()
-
-
 def create_app(hub: Hub, relay: bool = True) -> FastAPI:
-    relayer = Relay(hub) if relay else None
+    relayer = RelayThread(hub.store, hub.bus) if relay else None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if relayer:
-            relayer.thread.start()
+            relayer.start()
         yield
         if relayer:
-            relayer.stop.set()
-            relayer.wake.set()
-            relayer.thread.join(timeout=10)
+            relayer.close()
 
     app = FastAPI(
         title="LaporHub",
@@ -122,7 +93,7 @@ def create_app(hub: Hub, relay: bool = True) -> FastAPI:
             return _error(422, "invalid_complaint", "the complaint is not valid", found)
         may_submit(who, doc.get("channel"))
         try:
-            result = await run_in_threadpool(accept, hub.store, doc)
+            result = await run_in_threadpool(accept, hub.store, doc, "api", True)
         except InvalidMessage as exc:
             return _error(422, "invalid_complaint", "the complaint is not valid", exc.errors)
         if relayer:
@@ -140,7 +111,6 @@ def create_app(hub: Hub, relay: bool = True) -> FastAPI:
 
     @app.get("/v1/complaints", summary="Most recent complaints")
     def list_complaints(limit: int = 50, who: Principal = Depends(require())) -> JSONResponse:
-
         return JSONResponse({"complaints": search(hub.store, limit=min(max(limit, 1), 500), **_own(who))})
 
     @app.get("/healthz", summary="Alive")
@@ -173,8 +143,7 @@ def _install_administration(app: FastAPI, hub: Hub) -> None:
 
 # -- operations (issue 4): admin dead letters, readiness, metrics ---------------------------------
 
-def _include_operations(app: FastAPI, hub: Hub, relayer: Relay | None) -> None:
-
+def _include_operations(app: FastAPI, hub: Hub, relayer: RelayThread | None) -> None:
     app.include_router(admin.router(hub, wake_relay=relayer.wake.set if relayer else lambda: None),
                        dependencies=[Depends(administer)])
     app.include_router(health.router(hub))

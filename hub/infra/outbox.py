@@ -9,6 +9,7 @@ can run at once: on PostgreSQL each claims rows with FOR UPDATE SKIP LOCKED.
 from __future__ import annotations
 
 import threading
+from typing import Callable
 
 import structlog
 
@@ -39,12 +40,43 @@ def relay(store: Store, bus: Bus, *, limit: int = 200, message_ids: list[str] | 
     return len(done)
 
 
-def run_relay(store: Store, bus: Bus, stop: threading.Event, interval: float = 0.5) -> None:
-    """Keep the outbox empty until `stop` is set; broker outages only delay it."""
+def run_relay(store: Store, bus: Bus, stop: threading.Event, interval: float = 0.5,
+              wake: threading.Event | None = None) -> None:
+    """Keep the outbox empty until `stop` is set; broker outages only delay it. `wake` cuts the
+    wait short (set after a commit that queued messages)."""
+    wake = wake or stop
     while not stop.is_set():
         try:
             while relay(store, bus) and not stop.is_set():
                 pass
         except Exception as exc:  # noqa: BLE001 - the relay must outlive any single failure
             log.warning("outbox.relay_failed", error=str(exc))
-        stop.wait(interval)
+            stop.wait(1)
+        wake.wait(interval)
+        if wake is not stop:
+            wake.clear()
+
+
+class RelayThread:
+    """A relay on a thread of its own (the API's): woken after each commit, and every half second."""
+
+    def __init__(self, store: Store, connect: Callable[[], Bus]) -> None:
+        self.store, self.connect = store, connect
+        self.stop = threading.Event()
+        self.wake = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="outbox-relay", daemon=True)
+
+    def _run(self) -> None:
+        bus = self.connect()
+        try:
+            run_relay(self.store, bus, self.stop, wake=self.wake)
+        finally:
+            bus.close()
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def close(self, timeout: float = 10) -> None:
+        self.stop.set()
+        self.wake.set()
+        self.thread.join(timeout=timeout)

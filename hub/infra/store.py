@@ -35,7 +35,7 @@ complaints = sa.Table(
     sa.Column("ruleset_version", sa.String(64)),
     sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    # Lifecycle (hub/lifecycle.py): open, in_progress, needs_info, resolved, closed.
+    # Lifecycle (hub/core/lifecycle.py): open, in_progress, needs_info, resolved, closed.
     sa.Column("state", sa.String(32), nullable=False, default="open", server_default="open"),
     sa.Column("supervisor", sa.Boolean, nullable=False, default=False, server_default=sa.false()),
     sa.UniqueConstraint("channel", "external_ref", name="uq_complaints_channel_ref"),
@@ -55,7 +55,7 @@ deliveries = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("delivered_at", sa.DateTime(timezone=True)),
-    # Lifecycle (hub/lifecycle.py), apart from the transport status above.
+    # Lifecycle (hub/core/lifecycle.py), apart from the transport status above.
     sa.Column("state", sa.String(32), nullable=False, default="sent", server_default="sent"),
     sa.Column("state_at", sa.DateTime(timezone=True)),
     sa.Column("acknowledged_at", sa.DateTime(timezone=True)),
@@ -109,6 +109,11 @@ def aware(value: datetime | None) -> datetime | None:
     return value
 
 
+def _to_json(value: Any) -> str:
+    """JSON columns take datetimes (and other plain values) as their string form."""
+    return json.dumps(value, default=str)
+
+
 def iso(value: datetime | None) -> str | None:
     value = aware(value)
     return value.isoformat().replace("+00:00", "Z") if value else None
@@ -117,7 +122,7 @@ def iso(value: datetime | None) -> str | None:
 def event_row(complaint_id: str, type_: str, data: Mapping[str, Any], actor: str = "hub",
               delivery_id_: str | None = None) -> dict[str, Any]:
     return {"complaint_id": complaint_id, "delivery_id": delivery_id_, "type": type_, "actor": actor,
-            "at": now(), "data": json.loads(json.dumps(data, default=str))}
+            "at": now(), "data": dict(data)}
 
 
 def delivery_row(complaint_id: str, destination: str, adapter: str, rule_id: str, reason: str) -> dict[str, Any]:
@@ -139,7 +144,7 @@ class Store:
         self.url = url
         if url.startswith("sqlite"):
             self.engine: Engine = sa.create_engine(
-                url, connect_args={"check_same_thread": False, "timeout": 30})
+                url, json_serializer=_to_json, connect_args={"check_same_thread": False, "timeout": 30})
 
             @sa.event.listens_for(self.engine, "connect")
             def _sqlite_pragmas(dbapi_conn: Any, _: Any) -> None:
@@ -149,7 +154,7 @@ class Store:
                 cur.execute("PRAGMA busy_timeout=30000")
                 cur.close()
         else:
-            self.engine = sa.create_engine(url, pool_pre_ping=True)
+            self.engine = sa.create_engine(url, json_serializer=_to_json, pool_pre_ping=True)
         with self.engine.begin() as conn:
             self.serialize(conn, "schema")
             metadata.create_all(conn)
@@ -199,9 +204,12 @@ class Store:
         row = conn.execute(q).mappings().first()
         return dict(row) if row else None
 
-    def complaint_rows(self, conn: Connection, ids: list[str], lock: bool = False) -> dict[str, Mapping[str, Any]]:
-        """Several complaints by id, locked in id order (so concurrent batches cannot deadlock)."""
-        q = sa.select(complaints).where(complaints.c.id.in_(ids)).order_by(complaints.c.id)
+    def complaint_rows(self, conn: Connection, ids: list[str], lock: bool = False,
+                       columns: tuple[str, ...] | None = None) -> dict[str, Mapping[str, Any]]:
+        """Several complaints by id (all columns, or `columns` and the id), locked in id order (so
+        concurrent batches cannot deadlock)."""
+        chosen = [complaints.c.id, *(complaints.c[c] for c in columns)] if columns else [complaints]
+        q = sa.select(*chosen).where(complaints.c.id.in_(ids)).order_by(complaints.c.id)
         if lock and self.dialect == "postgresql":
             q = q.with_for_update(key_share=True)
         return {r["id"]: dict(r) for r in conn.execute(q).mappings().all()}

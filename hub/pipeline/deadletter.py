@@ -164,7 +164,6 @@ def replay(store: Store, dead_letter_id: str) -> dict[str, Any]:
 
 
 def _reopen_delivery(store: Store, conn: Connection, delivery_id: str, dead_letter_id: str) -> None:
-
     row = conn.execute(sa.select(deliveries).where(deliveries.c.id == delivery_id)).mappings().first()
     if row is None or row["status"] != "dead":
         return

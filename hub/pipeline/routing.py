@@ -77,22 +77,25 @@ def read_intake(raw: bytes | str) -> dict[str, Any]:
         raise Unroutable(str(exc), raw, exc.errors) from None
 
 
-def route(hub: Hub, complaint_id: str) -> list[str]:
+def route(hub: Hub, complaint_id: str, complaint: Mapping[str, Any] | None = None) -> list[str]:
     """Classify and decide once; return the outbox message ids of this complaint's deliveries.
 
-    Idempotent: a complaint already routed keeps its first decision, so a redelivered intake
-    message only re-sends what may not have reached the broker.
+    `complaint` is the copy the intake message carries (validated on entry); without it the
+    stored one is read. Idempotent: a complaint already routed keeps its first decision, so a
+    redelivered intake message only re-sends what may not have reached the broker.
     """
-    return route_many(hub, [complaint_id])
+    return route_many(hub, {complaint_id: complaint})
 
 
-def route_many(hub: Hub, complaint_ids: list[str]) -> list[str]:
-    """`route` for a batch, in one transaction with one statement per table: a router under load
-    pays the store's per-statement cost once per batch, not once per complaint."""
+def route_many(hub: Hub, complaints: Mapping[str, Mapping[str, Any] | None]) -> list[str]:
+    """`route` for a batch (complaint id -> the intake message's copy, or None to read the
+    store's), in one transaction with one statement per table: a router under load pays the
+    store's per-statement cost once per batch, not once per complaint."""
     cfg, store = hub.config, hub.store
-    ids = list(dict.fromkeys(complaint_ids))
+    ids = list(complaints)
+    carried = all(complaints[cid] is not None for cid in ids)
     with store.begin() as conn:
-        rows = store.complaint_rows(conn, ids, lock=True)
+        rows = store.complaint_rows(conn, ids, lock=True, columns=("status",) if carried else None)
         missing = [cid for cid in ids if cid not in rows]
         if missing:
             raise LookupError(missing[0])
@@ -104,7 +107,7 @@ def route_many(hub: Hub, complaint_ids: list[str]) -> list[str]:
             row = rows[complaint_id]
             if row["status"] != "received":
                 continue
-            complaint = row["body"]
+            complaint = complaints[complaint_id] or row["body"]
             c = classify(complaint, cfg.taxonomy, cfg.areas)
             decision = decide(complaint, c, cfg.ruleset, cfg.registry, cfg.taxonomy)
             cdict = schemas.validate("classification", c.as_dict())
@@ -135,7 +138,6 @@ class Router:
     """Consumes the intake queue. One per process; run as many processes as the load needs."""
 
     def __init__(self, hub: Hub, bus: Bus | None = None) -> None:
-
         self.hub = hub
         self.bus = bus or hub.bus()
         self.worker = Worker(hub, "router")
@@ -150,10 +152,10 @@ class Router:
             return self._dead(exc.reason, exc.original, routing_key, errors=exc.errors)
         complaint_id = doc.get("complaint_id")
         if complaint_id is None:
-            complaint_id = accept(store, doc["complaint"], actor="bus").complaint_id
+            complaint_id = accept(store, doc["complaint"], actor="bus", validated=True).complaint_id
         structlog.contextvars.bind_contextvars(complaint_id=complaint_id)
         try:
-            message_ids = route(self.hub, complaint_id)
+            message_ids = route(self.hub, complaint_id, doc["complaint"])
         except LookupError:
             return self._dead(f"complaint {complaint_id} is not in the store", raw, routing_key,
                               complaint_id=complaint_id)
@@ -194,11 +196,11 @@ class Router:
         batch, self._batch = self._batch, []
         if not batch:
             return
-        sound = [(m, cid) for m in batch if (cid := self._screen(m.body)) is not None]
+        sound = [(m, doc) for m in batch if (doc := self._screen(m.body)) is not None]
         alone = [m for m in batch if all(m is not s for s, _ in sound)]
         if len(sound) > 1:
             try:
-                message_ids = route_many(self.hub, [cid for _, cid in sound])
+                message_ids = route_many(self.hub, {d["complaint_id"]: d["complaint"] for _, d in sound})
                 relay(self.hub.store, self.bus, limit=len(message_ids) or 1, message_ids=message_ids)
             except Exception as exc:  # noqa: BLE001 - each message is retried alone below
                 log.warning("router.batch_failed", error=repr(exc)[:300], size=len(sound))
@@ -212,12 +214,13 @@ class Router:
             ack_after(self.process, m, "router", lambda reason, raw, key: self._dead(reason, raw, key))
 
     @staticmethod
-    def _screen(raw: bytes | str) -> str | None:
-        """The complaint id of a sound intake message for a stored complaint, else None."""
+    def _screen(raw: bytes | str) -> dict[str, Any] | None:
+        """A sound intake message for a stored complaint, else None."""
         try:
-            return read_intake(raw).get("complaint_id")
+            doc = read_intake(raw)
         except Unroutable:
             return None
+        return doc if doc.get("complaint_id") else None
 
     def absorb_poison(self, raw: bytes | str, message: Message) -> None:
         """Record what the broker dead-lettered after its delivery limit; settle its delivery."""

@@ -6,7 +6,6 @@ Its highest id is also the hub's configuration generation: workers reload when i
 
 from __future__ import annotations
 
-import json
 from typing import Any, Mapping
 
 import sqlalchemy as sa
@@ -31,12 +30,9 @@ def record(conn: Connection, actor: str, action: str, target: str, reason: str,
            before: Any = None, after: Any = None) -> int:
     result = conn.execute(admin_changes.insert().values(
         at=now(), actor=actor, action=action, target=target, reason=reason,
-        before=_plain(before), after=_plain(after)))
+        before=before, after=after))
     return int(result.inserted_primary_key[0])
 
-
-def _plain(value: Any) -> Any:
-    return None if value is None else json.loads(json.dumps(value, default=str))
 
 
 def generation(store: Store) -> int:

@@ -32,7 +32,6 @@ class Hub:
 
     @classmethod
     def create(cls, settings: Settings | None = None) -> "Hub":
-
         settings = settings or Settings.from_env()
         cfg, _ = config_mod.load(settings.config_dir)
         assert cfg is not None

@@ -43,7 +43,7 @@ def test_a_crash_that_repeats_ends_as_a_dead_letter_with_the_error_stage_and_ori
     monkeypatch.setattr(bus_mod, "pause_for", lambda _: None)
     calls: list[str] = []
 
-    def crashes(_hub: Hub, complaint_id: str) -> list[str]:
+    def crashes(_hub: Hub, complaint_id: str, _complaint: Any = None) -> list[str]:
         calls.append(complaint_id)
         raise RuntimeError("classifier exploded")
 

@@ -26,11 +26,11 @@ def test_a_batch_routes_each_complaint_once_and_routing_it_again_changes_nothing
     hub_ = make_hub("memory://localhost/", f"sqlite:///{tmp_path / 'hub.db'}", "batch")
     ids = [accept(hub_.store, {**doc, "external_ref": f"B-{i}"}).complaint_id
            for i, doc in enumerate([ROADS, WATER, ROADS])]
-    first = route_many(hub_, ids + ids[:1])
+    first = route_many(hub_, dict.fromkeys(ids + ids[:1]))
     views = [hub_.store.complaint(cid) for cid in ids]
     assert {v["status"] for v in views} == {"routed"}
     assert sorted(first) == sorted(f"delivery:{d['id']}" for v in views for d in v["deliveries"])
-    assert route_many(hub_, ids) == first
+    assert route_many(hub_, dict.fromkeys(ids)) == first
     assert [len(hub_.store.complaint(cid)["timeline"]) for cid in ids] == [len(v["timeline"]) for v in views]
     hub_.store.engine.dispose()
 
@@ -42,7 +42,7 @@ def test_a_batch_with_a_poison_message_routes_the_rest_and_dead_letters_the_pois
     batches: list[int] = []
     real = hub.pipeline.routing.route_many
 
-    def spy(hub_arg: Any, complaint_ids: list[str]) -> list[str]:
+    def spy(hub_arg: Any, complaint_ids: dict[str, Any]) -> list[str]:
         batches.append(len(complaint_ids))
         return real(hub_arg, complaint_ids)
 
