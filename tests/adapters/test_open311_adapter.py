@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import requests
+
 from adapters.open311 import Open311Adapter
 from hub.aftercare.open311_sync import to_update
 from hub.core.destinations import Destination
@@ -19,7 +21,7 @@ DELIVERY = {"delivery_id": "d-1", "complaint_id": "c-1", "destination": "council
 def adapter(**options: object) -> Open311Adapter:
     dest = Destination("council", "Council", "operator", "open311",
                        {"endpoint": "http://council.example/open311/v2/", **options})
-    return Open311Adapter(dest, SimpleNamespace(settings=Settings(), bus=None))  # type: ignore[arg-type]
+    return Open311Adapter(dest, SimpleNamespace(settings=Settings(), bus=None, http=requests.Session))  # type: ignore[arg-type]
 
 
 def test_delivery_becomes_a_georeport_form_with_the_destinations_service_code_and_key() -> None:
