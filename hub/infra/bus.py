@@ -106,6 +106,7 @@ class Bus:
 
     def __init__(self, url: str, topology: Topology | None = None, heartbeat: int = 30) -> None:
         self.url = url
+        self.heartbeat = heartbeat
         self.topology = topology or Topology()
         self.connection = Connection(url, heartbeat=heartbeat if url.startswith("amqp") else 0,
                                      transport_options={"confirm_publish": True},
@@ -184,7 +185,7 @@ class Bus:
         if "exchange:intake" not in self._declared:
             self.declare()
         if self._pipeline is None:
-            self._pipeline = ConfirmPipeline(self.url)
+            self._pipeline = ConfirmPipeline(self.url, heartbeat=self.heartbeat)
         prefix = self.topology.prefix
         with self._lock:
             return self._pipeline.publish([

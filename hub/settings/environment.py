@@ -25,6 +25,8 @@ class Settings:
     webhook_failing_after: float = 3600.0
     # How long a starting process waits for the database or broker before it gives up.
     startup_patience: float = 120.0
+    # Seconds between AMQP heartbeats on every connection (RabbitMQ closes one after two missed).
+    heartbeat: int = 30
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -43,6 +45,8 @@ class Settings:
             values["webhook_schedule"] = tuple(float(x) for x in env["LAPORHUB_WEBHOOK_SCHEDULE"].split(",") if x.strip())
         if "LAPORHUB_WEBHOOK_FAILING_AFTER" in env:
             values["webhook_failing_after"] = float(env["LAPORHUB_WEBHOOK_FAILING_AFTER"])
+        if "LAPORHUB_HEARTBEAT" in env:
+            values["heartbeat"] = int(env["LAPORHUB_HEARTBEAT"])
         if "LAPORHUB_STARTUP_PATIENCE" in env:
             values["startup_patience"] = float(env["LAPORHUB_STARTUP_PATIENCE"])
         values.update({k: v for k, v in overrides.items() if v is not None})
