@@ -3,7 +3,8 @@
 A complaint is accepted when its row and its intake message are committed together; the relay
 publishes afterwards and marks each message published only once the broker confirmed it. If the
 broker is down, the API still answers and the relay catches up when it is back. Several relays
-can run at once: on PostgreSQL each claims rows with FOR UPDATE SKIP LOCKED.
+can run at once: each claims its rows first (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: one
+UPDATE ... RETURNING under the database's write lock), so no row is published by two of them.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def relay(store: Store, bus: Bus, *, limit: int = 200, message_ids: list[str] | 
                     failure = NotConfirmed(f"the broker confirmed {len(done)} of {len(rows)} messages")
             except Exception as exc:  # noqa: BLE001 - re-raised once the confirmed ones are marked
                 failure = exc
-        store.mark_published(conn, done)
+        store.settle_claimed(conn, rows, done)
     if failure is not None:
         raise failure
     return len(done)

@@ -15,7 +15,10 @@ from typing import Any, Iterator, Mapping
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
+import structlog
 from sqlalchemy.exc import IntegrityError
+
+log = structlog.get_logger("hub.infra.store")
 
 metadata = sa.MetaData()
 
@@ -63,6 +66,10 @@ deliveries = sa.Table(
     sa.Column("sends", sa.Integer, nullable=False, default=1, server_default="1"),
     sa.Column("handoff", sa.JSON),  # why this destination got it after a rejection or transfer
     sa.Column("remote_ref", sa.String(200)),  # the destination's own id (e.g. Open311 request id)
+    # The lease (hub/pipeline/leases.py): who is working this delivery now, and until when. Only
+    # the holder may settle it; an expired lease (its worker died) can be taken over.
+    sa.Column("lease_owner", sa.String(128)),
+    sa.Column("lease_until", sa.DateTime(timezone=True), index=True),
     sa.UniqueConstraint("complaint_id", "destination", name="uq_deliveries_complaint_destination"),
 )
 
@@ -332,21 +339,45 @@ class Store:
     # -- outbox -----------------------------------------------------------------------------
 
     def enqueue(self, conn: Connection, message_id: str, exchange: str, routing_key: str,
-                body: Mapping[str, Any] | str, headers: Mapping[str, Any] | None = None) -> None:
-        """Record a message to publish once this transaction commits (idempotent on message_id)."""
+                body: Mapping[str, Any] | str, headers: Mapping[str, Any] | None = None) -> bool:
+        """Record a message to publish once this transaction commits. Idempotent on message_id:
+        returns False (and says so in the log) when that id is already in the outbox, so a caller
+        that needs a new message can tell it got none."""
         exists = conn.execute(sa.select(outbox.c.id).where(outbox.c.message_id == message_id)).scalar()
         if exists:
-            return
+            log.info("outbox.duplicate_skipped", message_id=message_id)
+            return False
         conn.execute(outbox.insert().values(**outbox_row(message_id, exchange, routing_key, body, headers)))
+        return True
 
     def claim_unpublished(self, conn: Connection, limit: int, message_ids: list[str] | None = None) -> list[dict[str, Any]]:
-        """Lock unpublished rows for this transaction; other relays skip them (PostgreSQL)."""
-        q = sa.select(outbox).where(outbox.c.published_at.is_(None)).order_by(outbox.c.id).limit(limit)
+        """Claim unpublished rows for this transaction, so no other relay publishes them too.
+
+        PostgreSQL: row locks, FOR UPDATE SKIP LOCKED (other relays take other rows). SQLite has
+        no row locks: one UPDATE ... RETURNING marks the rows published and takes the database's
+        write lock until this transaction ends; `settle_claimed` gives back the rows the
+        broker did not confirm."""
+        if self.dialect == "postgresql":
+            locked = sa.select(outbox).where(outbox.c.published_at.is_(None)).order_by(outbox.c.id).limit(limit)
+            if message_ids is not None:
+                locked = locked.where(outbox.c.message_id.in_(message_ids))
+            return [dict(r) for r in conn.execute(locked.with_for_update(skip_locked=True)).mappings().all()]
+        q = sa.select(outbox.c.id).where(outbox.c.published_at.is_(None)).order_by(outbox.c.id).limit(limit)
         if message_ids is not None:
             q = q.where(outbox.c.message_id.in_(message_ids))
+        claimed = conn.execute(outbox.update().where(outbox.c.id.in_(q.scalar_subquery()))
+                               .values(published_at=now()).returning(*outbox.c)).mappings().all()
+        return sorted((dict(r) for r in claimed), key=lambda r: r["id"])
+
+    def settle_claimed(self, conn: Connection, rows: list[dict[str, Any]], confirmed: list[int]) -> None:
+        """Mark the confirmed rows of a claim published, and only those."""
+        done = set(confirmed)
         if self.dialect == "postgresql":
-            q = q.with_for_update(skip_locked=True)
-        return [dict(r) for r in conn.execute(q).mappings().all()]
+            self.mark_published(conn, sorted(done))
+            return
+        back = [r["id"] for r in rows if r["id"] not in done]
+        if back:
+            conn.execute(outbox.update().where(outbox.c.id.in_(back)).values(published_at=None))
 
     def mark_published(self, conn: Connection, ids: list[int]) -> None:
         if ids:
