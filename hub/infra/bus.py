@@ -10,6 +10,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+import weakref
 from collections import deque
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -115,15 +116,54 @@ class Bus:
         self._declared: set[str] = set()
         self._lock = threading.RLock()  # publishing and declaring may come from several threads
         self._pipeline: Any = None
+        self.consuming = False  # set while a consuming loop drains this connection (and beats)
+        if url.startswith("amqp") and heartbeat:
+            _keeper.watch(self)
+
+    def keep_alive(self) -> None:
+        """Read and send heartbeats on this bus's idle connections, so a quiet hour does not end
+        with RabbitMQ closing them ("missed heartbeats from client") and the next publish failing.
+        Skipped while a publish holds the bus (it is not idle then); the consuming connection
+        beats on its own loop."""
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
+            if not self.consuming and self.connection.connected:
+                try:
+                    _beat(self.connection)
+                except Exception as exc:  # noqa: BLE001 - broken: reconnect on next use
+                    log.info("bus.idle_connection_reset", error=str(exc)[:200])
+                    self.reconnect()
+            pipeline = self._pipeline
+            if pipeline is not None and pipeline.connection.connected:
+                try:
+                    _beat(pipeline.connection)
+                except Exception as exc:  # noqa: BLE001 - reopened on the next publish
+                    log.info("bus.idle_connection_reset", error=str(exc)[:200])
+                    pipeline.reset()
+        finally:
+            self._lock.release()
+
+    def reconnect(self) -> None:
+        """Drop a broken connection for a fresh one (connected on its next use)."""
+        self._declared.clear()
+        self._producer = None
+        try:
+            self.connection.close()
+        except Exception:  # noqa: BLE001 - already broken
+            pass
+        self.connection = self.connection.clone()
 
     @property
     def is_memory(self) -> bool:
         return self.url.startswith("memory")
 
     def close(self) -> None:
-        if self._pipeline is not None:
-            self._pipeline.close()
-        self.connection.release()
+        _keeper.forget(self)
+        with self._lock:
+            if self._pipeline is not None:
+                self._pipeline.close()
+            self.connection.release()
 
     def __enter__(self) -> "Bus":
         return self
@@ -205,6 +245,15 @@ class Bus:
         With `gather`, up to that many messages already at hand are taken before the handler runs,
         so a handler that batches (and flushes in `idle`) sees them together.
         """
+        self.consuming = True
+        try:
+            self._consume(queues, handler, stop=stop, prefetch=prefetch, idle=idle, per_queue=per_queue,
+                          gather=gather)
+        finally:
+            self.consuming = False
+
+    def _consume(self, queues: list[Queue], handler: Callable[[Message], None], *, stop: threading.Event,
+                 prefetch: int, idle: Callable[[], None] | None, per_queue: bool, gather: int) -> None:
         while not stop.is_set():
             inbox: deque[Message] = deque()
             try:
@@ -232,14 +281,51 @@ class Bus:
                             idle()
             except self.connection.recoverable_connection_errors + self.connection.connection_errors as exc:
                 log.warning("bus.reconnecting", error=str(exc))
-                self._declared.clear()
-                self._producer = None
-                try:
-                    self.connection.close()
-                except Exception:  # noqa: BLE001 - already broken
-                    pass
                 time.sleep(1)
-                self.connection = self.connection.clone()
+                self.reconnect()
+
+
+def _beat(connection: Connection) -> None:
+    """Read what the broker sent (its heartbeats, late confirms), then send ours if due."""
+    try:
+        connection.drain_events(timeout=0.001)
+    except socket.timeout:
+        pass
+    connection.heartbeat_check()
+
+
+class _Keeper:
+    """One daemon thread per process that keeps every idle bus connection's heartbeats going."""
+
+    def __init__(self) -> None:
+        self._buses: "weakref.WeakSet[Bus]" = weakref.WeakSet()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, bus: Bus) -> None:
+        with self._lock:
+            self._buses.add(bus)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="amqp-heartbeats", daemon=True)
+                self._thread.start()
+
+    def forget(self, bus: Bus) -> None:
+        with self._lock:
+            self._buses.discard(bus)
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                buses = list(self._buses)
+            for bus in buses:
+                try:
+                    bus.keep_alive()
+                except Exception as exc:  # noqa: BLE001 - the keeper must outlive any one bus
+                    log.info("bus.keep_alive_failed", error=str(exc)[:200])
+            time.sleep(min([max(1.0, b.heartbeat / 4) for b in buses] or [1.0]))
+
+
+_keeper = _Keeper()
 
 
 def _close_quietly(channel: Any) -> None:

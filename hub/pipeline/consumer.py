@@ -29,11 +29,10 @@ from hub.infra.bus import Bus
 
 log = structlog.get_logger("hub.pipeline.consumer")
 
-# What a handler returns: a verdict now ("ack" or "requeue"), or the future of one.
-Verdict = "str | Future[str]"
-
 
 class Consumer:
+    """`handle(message)` returns a verdict now ("ack", "requeue") or the future of one."""
+
     def __init__(self, bus: Bus, handle: Callable[[Message], Any], *, prefetch: int,
                  idle: Callable[[], None] = lambda: None, patience: float = 600.0) -> None:
         self.bus, self.handle, self.prefetch, self.idle = bus, handle, prefetch, idle
@@ -49,6 +48,13 @@ class Consumer:
     def run(self, wanted: Callable[[], list[Queue]], stop: threading.Event) -> None:
         """Consume the queues `wanted()` names (asked again after every wait) until `stop`, then
         finish what is in hand; reconnect after broker failures."""
+        self.bus.consuming = True
+        try:
+            self._run(wanted, stop)
+        finally:
+            self.bus.consuming = False
+
+    def _run(self, wanted: Callable[[], list[Queue]], stop: threading.Event) -> None:
         stopping_since: float | None = None
         while True:
             try:
@@ -79,7 +85,8 @@ class Consumer:
             channel, consumer = self._channels.pop(name)
             consumer.cancel()
             self._draining[name] = channel
-            log.info("consumer.cancelled", queue=name)
+            if queues:  # a pause, not the end
+                log.info("consumer.cancelled", queue=name)
         for name, queue in names.items():
             if name not in self._channels:
                 self.bus.declare([queue])
@@ -136,13 +143,8 @@ class Consumer:
         self._draining.clear()
         self._inbox.clear()
         self._in_hand = [(m, f) for m, f in self._in_hand if not f.done()]
-        try:
-            self.bus.connection.close()
-        except Exception:  # noqa: BLE001 - already broken
-            pass
-        self.bus._declared.clear()
         time.sleep(1)
-        self.bus.connection = self.bus.connection.clone()
+        self.bus.reconnect()
 
 
 def _settle(message: Message, verdict: str) -> None:

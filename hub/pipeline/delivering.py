@@ -19,7 +19,7 @@ from hub.core.errors import InvalidMessage, LaporHubError
 from hub.infra.bus import Bus
 from hub.infra.metrics import CIRCUIT_OPEN, DELIVERIES
 from hub.infra.store import new_id
-from hub.pipeline import notices, retry
+from hub.pipeline import leases, notices, retry
 from hub.pipeline.guard import CircuitBreaker, RateLimit
 from hub.pipeline.leases import Leases, LeaseLost
 from hub.pipeline.outcomes import Outcomes, park
@@ -106,6 +106,10 @@ class Delivering:
         except LeaseLost as exc:
             log.warning("delivery.lease_lost", destination=dest_id, detail=str(exc))
             return "lost"
+        except BaseException:
+            # Nothing was recorded: give the lease back, so the message (requeued) can be worked again.
+            leases.release(self.hub.store, did, token)
+            raise
         finally:
             self.leases.drop(token)
 

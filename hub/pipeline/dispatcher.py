@@ -49,7 +49,6 @@ class Dispatcher:
         self.delivering = Delivering(hub, self.out, self.worker.id)
         self.consumer = Consumer(self.bus, self.handle, prefetch=2 * concurrency, idle=self._idle)
         self._pools: dict[str, ThreadPoolExecutor] = {}
-        hub.circuit_state = self.delivering.circuit_state  # type: ignore[attr-defined]
 
     def process(self, raw: bytes | str, routing_key: str | None = None) -> str:
         """Deliver one message now, on this thread (tests and tools)."""

@@ -10,6 +10,8 @@ from datetime import timedelta
 from typing import Any, Callable, Sequence
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from hub.infra.store import Store, metadata, now
@@ -111,11 +113,12 @@ def endpoint_state(conn: Connection, destination: str) -> dict[str, Any] | None:
 
 
 def _put(conn: Connection, destination: str, **values: Any) -> None:
-    if endpoint_state(conn, destination) is None:
-        conn.execute(endpoints.insert().values(destination=destination, updated_at=now(), **values))
-    else:
-        conn.execute(endpoints.update().where(endpoints.c.destination == destination)
-                     .values(updated_at=now(), **values))
+    """Insert or update the endpoint's row in one statement (two deliveries failing at once
+    must not both insert it)."""
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    conn.execute(insert(endpoints).values(destination=destination, updated_at=now(), **values)
+                 .on_conflict_do_update(index_elements=[endpoints.c.destination],
+                                        set_={"updated_at": now(), **values}))
 
 
 def failing(conn: Connection, destination: str, reason: str, failing_after: float) -> bool:
