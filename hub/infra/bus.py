@@ -10,7 +10,6 @@ from __future__ import annotations
 import socket
 import threading
 import time
-import weakref
 from collections import deque
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from kombu import Connection, Consumer, Exchange, Producer, Queue
 from kombu.exceptions import OperationalError as KombuOperationalError
 from kombu.message import Message
 
+from hub.infra import heartbeats
 from hub.infra.publisher import ConfirmPipeline, Outgoing
 
 log = structlog.get_logger("hub.infra.bus")
@@ -118,7 +118,7 @@ class Bus:
         self._pipeline: Any = None
         self.consuming = False  # set while a consuming loop drains this connection (and beats)
         if url.startswith("amqp") and heartbeat:
-            _keeper.watch(self)
+            heartbeats.watch(self)
 
     def keep_alive(self) -> None:
         """Read and send heartbeats on this bus's idle connections, so a quiet hour does not end
@@ -130,14 +130,14 @@ class Bus:
         try:
             if not self.consuming and self.connection.connected:
                 try:
-                    _beat(self.connection)
+                    heartbeats.beat(self.connection)
                 except Exception as exc:  # noqa: BLE001 - broken: reconnect on next use
                     log.info("bus.idle_connection_reset", error=str(exc)[:200])
                     self.reconnect()
             pipeline = self._pipeline
             if pipeline is not None and pipeline.connection.connected:
                 try:
-                    _beat(pipeline.connection)
+                    heartbeats.beat(pipeline.connection)
                 except Exception as exc:  # noqa: BLE001 - reopened on the next publish
                     log.info("bus.idle_connection_reset", error=str(exc)[:200])
                     pipeline.reset()
@@ -159,7 +159,7 @@ class Bus:
         return self.url.startswith("memory")
 
     def close(self) -> None:
-        _keeper.forget(self)
+        heartbeats.forget(self)
         with self._lock:
             if self._pipeline is not None:
                 self._pipeline.close()
@@ -283,49 +283,6 @@ class Bus:
                 log.warning("bus.reconnecting", error=str(exc))
                 time.sleep(1)
                 self.reconnect()
-
-
-def _beat(connection: Connection) -> None:
-    """Read what the broker sent (its heartbeats, late confirms), then send ours if due."""
-    try:
-        connection.drain_events(timeout=0.001)
-    except socket.timeout:
-        pass
-    connection.heartbeat_check()
-
-
-class _Keeper:
-    """One daemon thread per process that keeps every idle bus connection's heartbeats going."""
-
-    def __init__(self) -> None:
-        self._buses: "weakref.WeakSet[Bus]" = weakref.WeakSet()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-
-    def watch(self, bus: Bus) -> None:
-        with self._lock:
-            self._buses.add(bus)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="amqp-heartbeats", daemon=True)
-                self._thread.start()
-
-    def forget(self, bus: Bus) -> None:
-        with self._lock:
-            self._buses.discard(bus)
-
-    def _run(self) -> None:
-        while True:
-            with self._lock:
-                buses = list(self._buses)
-            for bus in buses:
-                try:
-                    bus.keep_alive()
-                except Exception as exc:  # noqa: BLE001 - the keeper must outlive any one bus
-                    log.info("bus.keep_alive_failed", error=str(exc)[:200])
-            time.sleep(min([max(1.0, b.heartbeat / 4) for b in buses] or [1.0]))
-
-
-_keeper = _Keeper()
 
 
 def _close_quietly(channel: Any) -> None:

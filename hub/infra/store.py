@@ -350,39 +350,6 @@ class Store:
         conn.execute(outbox.insert().values(**outbox_row(message_id, exchange, routing_key, body, headers)))
         return True
 
-    def claim_unpublished(self, conn: Connection, limit: int, message_ids: list[str] | None = None) -> list[dict[str, Any]]:
-        """Claim unpublished rows for this transaction, so no other relay publishes them too.
-
-        PostgreSQL: row locks, FOR UPDATE SKIP LOCKED (other relays take other rows). SQLite has
-        no row locks: one UPDATE ... RETURNING marks the rows published and takes the database's
-        write lock until this transaction ends; `settle_claimed` gives back the rows the
-        broker did not confirm."""
-        if self.dialect == "postgresql":
-            locked = sa.select(outbox).where(outbox.c.published_at.is_(None)).order_by(outbox.c.id).limit(limit)
-            if message_ids is not None:
-                locked = locked.where(outbox.c.message_id.in_(message_ids))
-            return [dict(r) for r in conn.execute(locked.with_for_update(skip_locked=True)).mappings().all()]
-        q = sa.select(outbox.c.id).where(outbox.c.published_at.is_(None)).order_by(outbox.c.id).limit(limit)
-        if message_ids is not None:
-            q = q.where(outbox.c.message_id.in_(message_ids))
-        claimed = conn.execute(outbox.update().where(outbox.c.id.in_(q.scalar_subquery()))
-                               .values(published_at=now()).returning(*outbox.c)).mappings().all()
-        return sorted((dict(r) for r in claimed), key=lambda r: r["id"])
-
-    def settle_claimed(self, conn: Connection, rows: list[dict[str, Any]], confirmed: list[int]) -> None:
-        """Mark the confirmed rows of a claim published, and only those."""
-        done = set(confirmed)
-        if self.dialect == "postgresql":
-            self.mark_published(conn, sorted(done))
-            return
-        back = [r["id"] for r in rows if r["id"] not in done]
-        if back:
-            conn.execute(outbox.update().where(outbox.c.id.in_(back)).values(published_at=None))
-
-    def mark_published(self, conn: Connection, ids: list[int]) -> None:
-        if ids:
-            conn.execute(outbox.update().where(outbox.c.id.in_(ids)).values(published_at=now()))
-
     def outbox_backlog(self) -> int:
         with self.engine.connect() as conn:
             return conn.execute(sa.select(sa.func.count()).select_from(outbox)

@@ -115,6 +115,10 @@ def endpoint_state(conn: Connection, destination: str) -> dict[str, Any] | None:
 def _put(conn: Connection, destination: str, **values: Any) -> None:
     """Insert or update the endpoint's row in one statement (two deliveries failing at once
     must not both insert it)."""
+    if "status" not in values:  # a change to a row that exists (its status was set before)
+        conn.execute(endpoints.update().where(endpoints.c.destination == destination)
+                     .values(updated_at=now(), **values))
+        return
     insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     conn.execute(insert(endpoints).values(destination=destination, updated_at=now(), **values)
                  .on_conflict_do_update(index_elements=[endpoints.c.destination],
