@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import re
 import shutil
@@ -38,6 +39,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import requests
 import sqlalchemy as sa
@@ -48,13 +50,16 @@ sys.path.insert(0, str(ROOT))
 
 from hub.admin import keys  # noqa: E402
 from hub.cli.receiver import Received, Receiver  # noqa: E402
-from hub.infra.store import complaints, deliveries, delivery_retries, outbox  # noqa: E402
+from hub.infra.store import complaints, deliveries, outbox  # noqa: E402
+from hub.pipeline.retry import delivery_retries  # noqa: E402
 from hub.settings.environment import Settings  # noqa: E402
 from hub.settings.runtime import Hub  # noqa: E402
 
 AMQP = os.environ.get("LAPORHUB_BENCH_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
 PG = os.environ.get("LAPORHUB_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SAMPLES = [json.loads(x) for x in (ROOT / "config/samples/complaints.jsonl").read_text().splitlines() if x.strip()]
+AMQP_PORT = urlparse(AMQP).port or 5672
+PG_PORT = urlparse(PG.replace("+psycopg", "")).port or 5432
 FLAPPING = "pln-uid-jakarta-raya"
 TROUBLE = ("Connection reset", "missed heartbeats", "outbox.relay_failed", "retry.requeue_failed",
            "bus.reconnecting", "Traceback")
@@ -194,7 +199,7 @@ def resources(pid: int, ports: dict[str, int]) -> dict[str, float]:
             continue
         if target.startswith("socket:["):
             remote[ports.get(target[8:-1], 0)] += 1
-    return {"rss_mib": round(rss, 1), "fds": len(fds), "db": remote[5432], "amqp": remote[5672]}
+    return {"rss_mib": round(rss, 1), "fds": len(fds), "db": remote[PG_PORT], "amqp": remote[AMQP_PORT]}
 
 
 # -- the hub as processes -------------------------------------------------------------------------
@@ -217,7 +222,6 @@ class Soak:
             if d.get("adapter") == "webhook":
                 d["options"].update(url=f"{self.operator.receiver.url}/hooks/{d['id']}", timeout=5, max_attempts=3,
                                     backoff_max=2)
-                self.operator.receiver.secrets[d["id"]] = d["options"]["secret"]
         path.write_text(yaml.safe_dump(doc, allow_unicode=True))
         self.env = {"LAPORHUB_BROKER_URL": AMQP, "LAPORHUB_DATABASE_URL": PG.rsplit("/", 1)[0] + f"/{self.db}",
                     "LAPORHUB_BUS_PREFIX": f"soak-{uuid.uuid4().hex[:6]}", "LAPORHUB_CONFIG_DIR": str(self.tmp / "config"),
@@ -226,6 +230,8 @@ class Soak:
                                      database_url=self.env["LAPORHUB_DATABASE_URL"],
                                      config_dir=self.tmp / "config", bus_prefix=self.env["LAPORHUB_BUS_PREFIX"])
         self.hub = Hub.create(settings)
+        self.operator.receiver.secrets.update({d.id: d.options["secret"] for d in self.hub.config.registry
+                                               if d.adapter == "webhook"})
         with self.hub.bus() as bus:
             bus.declare(self.hub.delivery_queues())
 
@@ -413,6 +419,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, default=18431, help="the API's port")
     p.add_argument("--logs", help="copy the processes' logs to this directory at the end")
     args = p.parse_args(argv)
+    logging.getLogger("amqp").setLevel(logging.ERROR)  # the department's channel closing at the end
     soak = Soak(args)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:

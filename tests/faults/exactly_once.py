@@ -19,6 +19,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from hub.infra.store import complaints, deliveries
+from hub.pipeline.retry import delivery_retries
 from hub.settings.runtime import Hub
 from tests.fault_harness import REPORT, drain_department_queues
 from tests.faults.operator import Operator
@@ -26,8 +28,6 @@ from tests.faults.operator import Operator
 
 def far_retries(hub: Hub, horizon: float) -> int:
     """Deliveries pending behind a retry due later than any schedule would put it."""
-    from hub.infra.store import deliveries, delivery_retries
-
     limit = datetime.now(timezone.utc) + timedelta(seconds=horizon)
     with hub.store.engine.connect() as conn:
         return conn.execute(sa.select(sa.func.count()).select_from(
@@ -36,8 +36,6 @@ def far_retries(hub: Hub, horizon: float) -> int:
 
 
 def pending(hub: Hub) -> int:
-    from hub.infra.store import complaints, deliveries
-
     with hub.store.engine.connect() as conn:
         unrouted = conn.execute(sa.select(sa.func.count()).select_from(complaints)
                                 .where(complaints.c.status.in_(["received", "routed"]))).scalar_one()
@@ -49,8 +47,6 @@ def pending(hub: Hub) -> int:
 def audit(hub: Hub, operator: Operator, accepted: list[str], label: str, *, quick_attempts: int,
           schedule: tuple[float, ...], timeout: float = 180, department_queues: bool = True,
           **extra: Any) -> dict[str, Any]:
-    from hub.infra.store import deliveries
-
     horizon = max(schedule or (0,)) * 1.2 + 600  # the longest step, jittered, plus a lease's worth
     worst_far = 0
     deadline = time.monotonic() + timeout
