@@ -89,8 +89,11 @@ class Outcomes:
         with store.engine.connect() as conn:
             step = retry.next_step(conn, did)
         if not count:
-            seconds: float | None = max(retry_after or 0.0, 1.0)
+            # Put off by the current step's delay (jittered, so the deliveries held by one open
+            # circuit do not all come back at once), at least until the circuit lets a trial through.
             step -= 1  # the step stays where it was (-1: none used yet)
+            seconds: float | None = retry.delay(max(step, 0), settings.webhook_schedule, retry_after)
+            seconds = max(seconds if seconds is not None else 0.0, retry_after or 0.0, 1.0)
         else:
             seconds = retry.delay(step, settings.webhook_schedule, retry_after)
         if seconds is None:
