@@ -1,7 +1,7 @@
 """The exactly-once audit for the fault scenarios of issue 10, seen from outside the hub: an
 operator that logs every request with its start and end (`tests/faults/operator.py`) and the
 department queues read as a deduplicating subscriber would. Prints its counts like the rest of the
-fault suite (tests/fault_harness.py) and asserts:
+fault suite (tests/faults/fault_harness.py) and asserts:
 
 - every delivery attempted in at most one place at a time (no overlapping requests per webhook-id);
 - attempts per delivery equal to the policy: the operator saw exactly the attempts the hub
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from hub.infra.store import complaints, deliveries
 from hub.pipeline.retry import delivery_retries
 from hub.settings.runtime import Hub
-from tests.fault_harness import REPORT, drain_department_queues
+from tests.faults.fault_harness import REPORT, drain_department_queues
 from tests.faults.operator import Operator
 
 

@@ -31,7 +31,7 @@ from hub.admin.destinations import set_paused
 from hub.infra.outbox import relay
 from hub.settings.environment import Settings
 from hub.settings.runtime import Hub
-from tests.fault_harness import Stream, Worker, config_for, secrets
+from tests.faults.fault_harness import Stream, Worker, config_for, secrets
 from tests.faults.exactly_once import audit
 from tests.faults.operator import Operator
 from tests.harness import key_headers, wait_for
