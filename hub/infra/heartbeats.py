@@ -55,7 +55,7 @@ class _Keeper:
                     bus.keep_alive()
                 except Exception as exc:  # noqa: BLE001 - the keeper must outlive any one bus
                     log.info("bus.keep_alive_failed", error=str(exc)[:200])
-            time.sleep(min([max(1.0, b.heartbeat / 4) for b in buses] or [1.0]))
+            time.sleep(min([max(0.5, b.heartbeat / 6) for b in buses] or [1.0]))
 
 
 _keeper = _Keeper()

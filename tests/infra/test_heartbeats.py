@@ -17,12 +17,12 @@ pytestmark = pytest.mark.rabbitmq
 
 def test_a_publishing_connection_idle_past_two_heartbeats_still_publishes(amqp_url: str) -> None:
     topology = Topology(f"test-beat-{uuid.uuid4().hex[:8]}")
-    bus = Bus(amqp_url, topology, heartbeat=2)
+    bus = Bus(amqp_url, topology, heartbeat=3)
     message = {"exchange": "intake", "routing_key": "complaint", "body": "{}", "headers": {}}
     try:
         assert bus.publish_many([{**message, "message_id": "before"}]) == [True]
         pipeline_connection = bus._pipeline.connection
-        time.sleep(7)  # RabbitMQ closes a connection that misses two heartbeats (4 s here)
+        time.sleep(10)  # RabbitMQ closes a connection that misses two heartbeats (6 s here)
         assert bus.publish_many([{**message, "message_id": "after"}]) == [True]
         assert bus._pipeline.connection is pipeline_connection, "the same connection, never reset"
     finally:
