@@ -78,6 +78,8 @@ class Context:
 
 class Adapter(Protocol):
     name: ClassVar[str]
+    # JSON Schema of the adapter's own `options` (hub/core/options.py adds the dispatcher's).
+    options_schema: ClassVar[dict[str, Any]]
 
     def __init__(self, destination: "Destination", context: Context) -> None: ...
 

@@ -13,14 +13,28 @@ from typing import Any, ClassVar, Mapping
 import requests
 
 from adapters import Attempt, Context, Failed, Receipt
+from hub.core import options
 from hub.core.destinations import Destination
 
 
 class Open311Adapter:
     name: ClassVar[str] = "open311"
+    options_schema: ClassVar[dict[str, Any]] = {
+        "required": ["endpoint"],
+        "properties": {
+            "endpoint": {"type": "string", "pattern": "^https?://"},
+            "api_key": {"type": "string"},
+            "jurisdiction_id": {"type": "string"},
+            "service_codes": {"type": "object", "additionalProperties": {"type": "string"}},
+            "timeout": {"type": "number", "exclusiveMinimum": 0},
+        },
+    }
 
     def __init__(self, destination: Destination, context: Context) -> None:
-        opts = destination.options
+        try:
+            opts = options.check(self.name, self.options_schema, destination.options)
+        except Exception as exc:
+            raise ValueError(f"destination {destination.id!r}: {exc}") from None
         self.destination = destination
         self.endpoint: str = opts["endpoint"].rstrip("/")
         self.api_key: str | None = opts.get("api_key")

@@ -6,6 +6,7 @@ import json
 from typing import Any, ClassVar, Mapping
 
 from adapters import Attempt, Context, Failed, Receipt, message_id
+from hub.core import options
 from hub.core.destinations import Destination
 
 
@@ -17,11 +18,16 @@ class QueueAdapter:
     """
 
     name: ClassVar[str] = "queue"
+    options_schema: ClassVar[dict[str, Any]] = {"properties": {"queue": {"type": "string", "minLength": 1}}}
 
     def __init__(self, destination: Destination, context: Context) -> None:
+        try:
+            opts = options.check(self.name, self.options_schema, destination.options)
+        except Exception as exc:
+            raise ValueError(f"destination {destination.id!r}: {exc}") from None
         self.destination = destination
         self.bus = context.bus
-        self.queue = self.bus.topology.department_queue(destination.id, destination.options.get("queue"))
+        self.queue = self.bus.topology.department_queue(destination.id, opts.get("queue"))
         self._declared = False
 
     def deliver(self, delivery: Mapping[str, Any]) -> Receipt:

@@ -17,7 +17,7 @@ from tenacity import (
 )
 
 from adapters import Attempt, Context, Failed, Receipt, message_id
-from hub.core import signing
+from hub.core import options, signing
 from hub.core.destinations import Destination
 
 
@@ -53,16 +53,29 @@ class WebhookAdapter:
     """
 
     name: ClassVar[str] = "webhook"
+    options_schema: ClassVar[dict[str, Any]] = {
+        "required": ["url", "secret"],
+        "properties": {
+            "url": {"type": "string", "pattern": "^https?://"},
+            "secret": {"oneOf": [{"type": "string", "minLength": 1},
+                                 {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1}]},
+            "timeout": {"type": "number", "exclusiveMinimum": 0},
+            "max_attempts": {"type": "integer", "minimum": 1},
+            "backoff_initial": {"type": "number", "minimum": 0},
+            "backoff_max": {"type": "number", "minimum": 0},
+        },
+    }
 
     def __init__(self, destination: Destination, context: Context,
                  sleep: Callable[[float], None] | None = None) -> None:
-        opts = destination.options
+        try:
+            opts = options.check(self.name, self.options_schema, destination.options)
+        except Exception as exc:
+            raise ValueError(f"destination {destination.id!r}: {exc}") from None
         self.destination = destination
         self.url: str = opts["url"]
-        secret = opts.get("secret")
-        self.secrets: list[str] = [secret] if isinstance(secret, str) else list(secret or [])
-        if not self.secrets or not all(self.secrets):
-            raise ValueError(f"destination {destination.id!r}: webhook needs options.secret")
+        secret = opts["secret"]
+        self.secrets: list[str] = [secret] if isinstance(secret, str) else list(secret)
         settings = context.settings
         self.timeout = float(opts.get("timeout", settings.webhook_timeout))
         self.max_attempts = int(opts.get("max_attempts", settings.webhook_attempts))

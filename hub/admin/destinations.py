@@ -27,6 +27,7 @@ from hub.settings.live import destination_settings
 
 if TYPE_CHECKING:
     from hub.settings.runtime import Hub
+from hub.pipeline.reconcile import overdue
 from hub.pipeline.routing import delivery_message
 
 TEST_COMPLAINT = {"channel": "laporhub-test", "external_ref": "test-delivery",
@@ -155,7 +156,8 @@ def rotate_secret(hub: "Hub", dest_id: str, *, actor: str, reason: str, overlap_
 
 
 def health(hub: "Hub", dest_id: str, bus: Any = None) -> dict[str, Any]:
-    """Last success, last error, pending deliveries and the broker queue's depth."""
+    """Last success, last error, pending deliveries (and how many of them are overdue: past their
+    schedule with nothing in flight) and the broker queue's depth."""
     with hub.store.engine.connect() as conn:
         last_ok = conn.execute(sa.select(sa.func.max(deliveries.c.delivered_at))
                                .where(deliveries.c.destination == dest_id)).scalar()
@@ -166,6 +168,9 @@ def health(hub: "Hub", dest_id: str, bus: Any = None) -> dict[str, Any]:
             deliveries.c.destination == dest_id, deliveries.c.status == "pending")).scalar_one()
         dead = conn.execute(sa.select(sa.func.count()).select_from(deliveries).where(
             deliveries.c.destination == dest_id, deliveries.c.status == "dead")).scalar_one()
+        late = overdue(hub.store, hub.paused, grace=hub.settings.reconcile_grace).where(
+            deliveries.c.destination == dest_id).subquery()
+        stranded = conn.execute(sa.select(sa.func.count()).select_from(late)).scalar_one()
     depth = None
     if bus is not None:
         try:
@@ -177,6 +182,8 @@ def health(hub: "Hub", dest_id: str, bus: Any = None) -> dict[str, Any]:
             "last_error": ({"reason": last_err["last_error"], "at": iso(last_err["updated_at"]),
                             "delivery_id": last_err["id"]} if last_err else None),
             "pending": pending, "dead": dead, "queue_depth": depth,
+            # pending past their schedule with nothing in flight (the reconciler re-queues them)
+            "overdue": stranded,
             "circuit": circuit_state(hub, dest_id)}
 
 

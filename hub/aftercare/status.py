@@ -27,7 +27,7 @@ from hub.infra.bus import Bus, ack_after
 from hub.infra.outbox import relay
 from hub.infra.store import deliveries, metadata
 from hub.infra.store import now as utcnow
-from hub.pipeline import deadletter
+from hub.pipeline.outcomes import park
 from hub.settings.runtime import Hub
 
 log = structlog.get_logger("hub.aftercare.status")
@@ -190,13 +190,7 @@ class StatusConsumer:
         return "duplicate" if result.duplicate else result.state
 
     def _dead(self, reason: str, raw: bytes | str, routing_key: str | None, **extra: Any) -> str:
-        doc = deadletter.document("status", reason, raw, routing_key=routing_key,
-                                  **{k: v for k, v in extra.items() if v is not None})
-        with self.hub.store.begin() as conn:
-            mid = deadletter.enqueue(self.hub.store, conn, doc)
-        relay(self.hub.store, self.bus, message_ids=[mid])
-        log.warning("status.dead_lettered", reason=reason)
-        return "dead"
+        return park(self.hub, self.bus, "status", reason, raw, routing_key=routing_key, **extra)
 
     def handle(self, message: Message) -> None:
         ack_after(self.process, message, "status")

@@ -7,6 +7,7 @@ from typing import Any, Iterable, Mapping
 
 from hub.core.areas import Area, Areas
 from hub.core.errors import UnknownDestination
+from hub.core.options import DispatchOptions, dispatch
 
 
 @dataclass(frozen=True)
@@ -106,3 +107,8 @@ def _destination(doc: Mapping[str, Any], parent: str | None = None, city: str | 
         parent=parent,
         city=city,
     )
+
+
+def dispatch_options(dest: Destination) -> DispatchOptions:
+    """The options the dispatcher reads for this destination (declared in hub/core/options.py)."""
+    return dispatch(dest.options)

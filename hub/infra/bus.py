@@ -21,6 +21,7 @@ from kombu import Connection, Consumer, Exchange, Producer, Queue
 from kombu.exceptions import OperationalError as KombuOperationalError
 from kombu.message import Message
 
+from hub.infra import heartbeats
 from hub.infra.publisher import ConfirmPipeline, Outgoing
 
 log = structlog.get_logger("hub.infra.bus")
@@ -106,6 +107,7 @@ class Bus:
 
     def __init__(self, url: str, topology: Topology | None = None, heartbeat: int = 30) -> None:
         self.url = url
+        self.heartbeat = heartbeat
         self.topology = topology or Topology()
         self.connection = Connection(url, heartbeat=heartbeat if url.startswith("amqp") else 0,
                                      transport_options={"confirm_publish": True},
@@ -114,15 +116,54 @@ class Bus:
         self._declared: set[str] = set()
         self._lock = threading.RLock()  # publishing and declaring may come from several threads
         self._pipeline: Any = None
+        self.consuming = False  # set while a consuming loop drains this connection (and beats)
+        if url.startswith("amqp") and heartbeat:
+            heartbeats.watch(self)
+
+    def keep_alive(self) -> None:
+        """Read and send heartbeats on this bus's idle connections, so a quiet hour does not end
+        with RabbitMQ closing them ("missed heartbeats from client") and the next publish failing.
+        Skipped while a publish holds the bus (it is not idle then); the consuming connection
+        beats on its own loop."""
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
+            if not self.consuming and self.connection.connected:
+                try:
+                    heartbeats.beat(self.connection)
+                except Exception as exc:  # noqa: BLE001 - broken: reconnect on next use
+                    log.info("bus.idle_connection_reset", error=str(exc)[:200])
+                    self.reconnect()
+            pipeline = self._pipeline
+            if pipeline is not None and pipeline.connection.connected:
+                try:
+                    heartbeats.beat(pipeline.connection)
+                except Exception as exc:  # noqa: BLE001 - reopened on the next publish
+                    log.info("bus.idle_connection_reset", error=str(exc)[:200])
+                    pipeline.reset()
+        finally:
+            self._lock.release()
+
+    def reconnect(self) -> None:
+        """Drop a broken connection for a fresh one (connected on its next use)."""
+        self._declared.clear()
+        self._producer = None
+        try:
+            self.connection.close()
+        except Exception:  # noqa: BLE001 - already broken
+            pass
+        self.connection = self.connection.clone()
 
     @property
     def is_memory(self) -> bool:
         return self.url.startswith("memory")
 
     def close(self) -> None:
-        if self._pipeline is not None:
-            self._pipeline.close()
-        self.connection.release()
+        heartbeats.forget(self)
+        with self._lock:
+            if self._pipeline is not None:
+                self._pipeline.close()
+            self.connection.release()
 
     def __enter__(self) -> "Bus":
         return self
@@ -184,7 +225,7 @@ class Bus:
         if "exchange:intake" not in self._declared:
             self.declare()
         if self._pipeline is None:
-            self._pipeline = ConfirmPipeline(self.url)
+            self._pipeline = ConfirmPipeline(self.url, heartbeat=self.heartbeat)
         prefix = self.topology.prefix
         with self._lock:
             return self._pipeline.publish([
@@ -204,6 +245,15 @@ class Bus:
         With `gather`, up to that many messages already at hand are taken before the handler runs,
         so a handler that batches (and flushes in `idle`) sees them together.
         """
+        self.consuming = True
+        try:
+            self._consume(queues, handler, stop=stop, prefetch=prefetch, idle=idle, per_queue=per_queue,
+                          gather=gather)
+        finally:
+            self.consuming = False
+
+    def _consume(self, queues: list[Queue], handler: Callable[[Message], None], *, stop: threading.Event,
+                 prefetch: int, idle: Callable[[], None] | None, per_queue: bool, gather: int) -> None:
         while not stop.is_set():
             inbox: deque[Message] = deque()
             try:
@@ -231,14 +281,8 @@ class Bus:
                             idle()
             except self.connection.recoverable_connection_errors + self.connection.connection_errors as exc:
                 log.warning("bus.reconnecting", error=str(exc))
-                self._declared.clear()
-                self._producer = None
-                try:
-                    self.connection.close()
-                except Exception:  # noqa: BLE001 - already broken
-                    pass
                 time.sleep(1)
-                self.connection = self.connection.clone()
+                self.reconnect()
 
 
 def _close_quietly(channel: Any) -> None:

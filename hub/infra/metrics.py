@@ -22,5 +22,8 @@ DELIVERY_SECONDS = Histogram("laporhub_delivery_seconds",
 RETRIES = Counter("laporhub_delivery_retries_total", "Delivery attempts that will be retried",
                   ["destination"])
 DEAD_LETTERS = Counter("laporhub_dead_letters_total", "Messages dead-lettered, by stage", ["stage"])
+RECONCILED = Counter("laporhub_deliveries_reconciled_total",
+                     "Deliveries found pending with nothing in flight and no retry due, and re-queued",
+                     ["destination"])
 CIRCUIT_OPEN = Gauge("laporhub_circuit_open", "1 while a destination's circuit breaker is open",
                      ["destination"])

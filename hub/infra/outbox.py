@@ -3,19 +3,22 @@
 A complaint is accepted when its row and its intake message are committed together; the relay
 publishes afterwards and marks each message published only once the broker confirmed it. If the
 broker is down, the API still answers and the relay catches up when it is back. Several relays
-can run at once: on PostgreSQL each claims rows with FOR UPDATE SKIP LOCKED.
+can run at once: each claims its rows first (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: one
+UPDATE ... RETURNING under the database's write lock), so no row is published by two of them.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import Callable
+from typing import Any, Callable
 
+import sqlalchemy as sa
 import structlog
+from sqlalchemy.engine import Connection
 
 from hub.infra.bus import Bus
 from hub.infra.publisher import NotConfirmed
-from hub.infra.store import Store
+from hub.infra.store import Store, now, outbox
 
 log = structlog.get_logger("hub.infra.outbox")
 
@@ -24,7 +27,7 @@ def relay(store: Store, bus: Bus, *, limit: int = 200, message_ids: list[str] | 
     """Publish up to `limit` unpublished messages (or just `message_ids`); return how many."""
     failure: Exception | None = None
     with store.begin() as conn:
-        rows = store.claim_unpublished(conn, limit, message_ids)
+        rows = claim(store, conn, limit, message_ids)
         done: list[int] = []
         if rows:
             try:
@@ -34,10 +37,41 @@ def relay(store: Store, bus: Bus, *, limit: int = 200, message_ids: list[str] | 
                     failure = NotConfirmed(f"the broker confirmed {len(done)} of {len(rows)} messages")
             except Exception as exc:  # noqa: BLE001 - re-raised once the confirmed ones are marked
                 failure = exc
-        store.mark_published(conn, done)
+        settle(store, conn, rows, done)
     if failure is not None:
         raise failure
     return len(done)
+
+
+def claim(store: Store, conn: Connection, limit: int, message_ids: list[str] | None = None) -> list[dict[str, Any]]:
+    """Claim unpublished rows for this transaction, so no other relay publishes them too.
+
+    PostgreSQL: row locks, FOR UPDATE SKIP LOCKED (other relays take other rows). SQLite has no
+    row locks: one UPDATE ... RETURNING marks the rows published and holds the database's write
+    lock until the transaction ends; `settle` gives back the rows the broker did not confirm."""
+    if store.dialect == "postgresql":
+        locked = sa.select(outbox).where(outbox.c.published_at.is_(None)).order_by(outbox.c.id).limit(limit)
+        if message_ids is not None:
+            locked = locked.where(outbox.c.message_id.in_(message_ids))
+        return [dict(r) for r in conn.execute(locked.with_for_update(skip_locked=True)).mappings().all()]
+    q = sa.select(outbox.c.id).where(outbox.c.published_at.is_(None)).order_by(outbox.c.id).limit(limit)
+    if message_ids is not None:
+        q = q.where(outbox.c.message_id.in_(message_ids))
+    claimed = conn.execute(outbox.update().where(outbox.c.id.in_(q.scalar_subquery()))
+                           .values(published_at=now()).returning(*outbox.c)).mappings().all()
+    return sorted((dict(r) for r in claimed), key=lambda r: r["id"])
+
+
+def settle(store: Store, conn: Connection, rows: list[dict[str, Any]], confirmed: list[int]) -> None:
+    """Mark the confirmed rows of a claim published, and only those."""
+    if store.dialect == "postgresql":
+        if confirmed:
+            conn.execute(outbox.update().where(outbox.c.id.in_(confirmed)).values(published_at=now()))
+        return
+    done = set(confirmed)
+    back = [r["id"] for r in rows if r["id"] not in done]
+    if back:
+        conn.execute(outbox.update().where(outbox.c.id.in_(back)).values(published_at=None))
 
 
 def run_relay(store: Store, bus: Bus, stop: threading.Event, interval: float = 0.5,

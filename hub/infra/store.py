@@ -15,7 +15,10 @@ from typing import Any, Iterator, Mapping
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
+import structlog
 from sqlalchemy.exc import IntegrityError
+
+log = structlog.get_logger("hub.infra.store")
 
 metadata = sa.MetaData()
 
@@ -63,6 +66,10 @@ deliveries = sa.Table(
     sa.Column("sends", sa.Integer, nullable=False, default=1, server_default="1"),
     sa.Column("handoff", sa.JSON),  # why this destination got it after a rejection or transfer
     sa.Column("remote_ref", sa.String(200)),  # the destination's own id (e.g. Open311 request id)
+    # The lease (hub/pipeline/leases.py): who is working this delivery now, and until when. Only
+    # the holder may settle it; an expired lease (its worker died) can be taken over.
+    sa.Column("lease_owner", sa.String(128)),
+    sa.Column("lease_until", sa.DateTime(timezone=True), index=True),
     sa.UniqueConstraint("complaint_id", "destination", name="uq_deliveries_complaint_destination"),
 )
 
@@ -332,25 +339,16 @@ class Store:
     # -- outbox -----------------------------------------------------------------------------
 
     def enqueue(self, conn: Connection, message_id: str, exchange: str, routing_key: str,
-                body: Mapping[str, Any] | str, headers: Mapping[str, Any] | None = None) -> None:
-        """Record a message to publish once this transaction commits (idempotent on message_id)."""
+                body: Mapping[str, Any] | str, headers: Mapping[str, Any] | None = None) -> bool:
+        """Record a message to publish once this transaction commits. Idempotent on message_id:
+        returns False (and says so in the log) when that id is already in the outbox, so a caller
+        that needs a new message can tell it got none."""
         exists = conn.execute(sa.select(outbox.c.id).where(outbox.c.message_id == message_id)).scalar()
         if exists:
-            return
+            log.info("outbox.duplicate_skipped", message_id=message_id)
+            return False
         conn.execute(outbox.insert().values(**outbox_row(message_id, exchange, routing_key, body, headers)))
-
-    def claim_unpublished(self, conn: Connection, limit: int, message_ids: list[str] | None = None) -> list[dict[str, Any]]:
-        """Lock unpublished rows for this transaction; other relays skip them (PostgreSQL)."""
-        q = sa.select(outbox).where(outbox.c.published_at.is_(None)).order_by(outbox.c.id).limit(limit)
-        if message_ids is not None:
-            q = q.where(outbox.c.message_id.in_(message_ids))
-        if self.dialect == "postgresql":
-            q = q.with_for_update(skip_locked=True)
-        return [dict(r) for r in conn.execute(q).mappings().all()]
-
-    def mark_published(self, conn: Connection, ids: list[int]) -> None:
-        if ids:
-            conn.execute(outbox.update().where(outbox.c.id.in_(ids)).values(published_at=now()))
+        return True
 
     def outbox_backlog(self) -> int:
         with self.engine.connect() as conn:

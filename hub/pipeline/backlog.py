@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from typing import Iterator
 
+import sqlalchemy as sa
 import structlog
 from kombu import Connection
 from prometheus_client import REGISTRY, start_http_server
@@ -13,6 +14,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from hub.pipeline import deadletter
+from hub.pipeline.reconcile import overdue
 from hub.settings.runtime import Hub
 
 log = structlog.get_logger("hub.pipeline.backlog")
@@ -31,15 +33,27 @@ class Backlog(Collector):
         outbox = GaugeMetricFamily("laporhub_outbox_backlog", "Messages committed but not yet published")
         waiting = GaugeMetricFamily("laporhub_dead_letters_waiting", "Dead letters not replayed")
         depth = GaugeMetricFamily("laporhub_queue_depth", "Messages ready on a hub queue", labels=["queue"])
+        overdue = GaugeMetricFamily("laporhub_deliveries_overdue",
+                                    "Deliveries pending past their schedule, with nothing in flight to move them on",
+                                    labels=["destination"])
         try:
-
             outbox.add_metric([], hub.store.outbox_backlog())
             waiting.add_metric([], deadletter.count(hub.store))
+            for destination, count in overdue_by_destination(hub).items():
+                overdue.add_metric([destination], count)
         except Exception as exc:  # noqa: BLE001 - a scrape must not fail because the store is down
             log.warning("metrics.store_unreachable", error=str(exc))
         for name, count in queue_depths(hub).items():
             depth.add_metric([name], count)
-        yield from (outbox, waiting, depth)
+        yield from (outbox, waiting, depth, overdue)
+
+
+def overdue_by_destination(hub: Hub) -> dict[str, int]:
+    """Deliveries pending past their schedule (`reconcile.overdue`), per destination: a stranded
+    delivery shows here within minutes, before any complaint about it."""
+    q = overdue(hub.store, hub.paused, grace=hub.settings.reconcile_grace).subquery()
+    with hub.store.engine.connect() as conn:
+        return dict(conn.execute(sa.select(q.c.destination, sa.func.count()).group_by(q.c.destination)).all())
 
 
 def queue_depths(hub: Hub) -> dict[str, int]:

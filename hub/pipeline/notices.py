@@ -12,20 +12,18 @@ import structlog
 import adapters
 from hub.core import schemas
 from hub.core.errors import InvalidMessage, LaporHubError
-from hub.infra.outbox import relay
 from hub.infra.store import metadata, now
-from hub.pipeline import deadletter
 
 
-class Dispatcher(Protocol):
-    """What a notice needs of the dispatcher that consumed it (kept as a protocol: no import cycle)."""
+class Worker(Protocol):
+    """What a notice needs of the dispatcher's worker side (hub/pipeline/delivering.py; a protocol,
+    so this module does not import it back)."""
 
     hub: Any
-    bus: Any
 
     def adapter_for(self, dest: Any) -> Any: ...
 
-    def _dead_message(self, reason: str, raw: bytes | str, routing_key: str | None, **kw: Any) -> str: ...
+    def park(self, reason: str, raw: bytes | str, routing_key: str | None, **fields: Any) -> str: ...
 
 log = structlog.get_logger("hub.pipeline.notices")
 
@@ -44,18 +42,18 @@ notices = sa.Table(
 )
 
 
-def process(dispatcher: "Dispatcher", doc: dict[str, Any], raw: bytes | str, routing_key: str | None) -> str:
+def process(dispatcher: "Worker", doc: dict[str, Any], raw: bytes | str, routing_key: str | None) -> str:
     """Deliver one notice; returns delivered, duplicate or dead."""
     store = dispatcher.hub.store
     try:
         schemas.validate("notice", doc)
     except InvalidMessage as exc:
-        return dispatcher._dead_message(str(exc), raw, routing_key, errors=exc.errors)
+        return dispatcher.park(str(exc), raw, routing_key, errors=exc.errors)
     nid, dest = doc["notice_id"], doc["destination"]
     with store.engine.connect() as conn:
         row = conn.execute(sa.select(notices).where(notices.c.id == nid)).mappings().first()
     if row is None:
-        return dispatcher._dead_message(f"notice {nid} is not in the store", raw, routing_key,
+        return dispatcher.park(f"notice {nid} is not in the store", raw, routing_key,
                                         complaint_id=doc["complaint_id"], destination=dest)
     if row["status"] != "pending":
         return "duplicate"
@@ -72,15 +70,11 @@ def process(dispatcher: "Dispatcher", doc: dict[str, Any], raw: bytes | str, rou
     return "delivered"
 
 
-def _failed(dispatcher: "Dispatcher", doc: dict[str, Any], raw: bytes | str, routing_key: str | None,
+def _failed(dispatcher: "Worker", doc: dict[str, Any], raw: bytes | str, routing_key: str | None,
             reason: str, attempts: int) -> str:
-    store = dispatcher.hub.store
-    dead = deadletter.document("dispatcher", reason, raw, complaint_id=doc["complaint_id"],
-                               destination=doc["destination"], routing_key=routing_key)
-    with store.begin() as conn:
+    def record(conn: sa.Connection) -> None:
         conn.execute(notices.update().where(notices.c.id == doc["notice_id"]).values(
             status="dead", attempts=notices.c.attempts + attempts, last_error=reason))
-        mid = deadletter.enqueue(store, conn, dead)
-    relay(store, dispatcher.bus, message_ids=[mid])
-    log.warning("notice.dead_lettered", destination=doc["destination"], reason=reason)
-    return "dead"
+
+    return dispatcher.park(reason, raw, routing_key, also=record, complaint_id=doc["complaint_id"],
+                           destination=doc["destination"])

@@ -5,10 +5,13 @@ store until it is due, then is re-queued (no sleeping threads). Also the endpoin
 from __future__ import annotations
 
 import random
+import uuid
 from datetime import timedelta
 from typing import Any, Callable, Sequence
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from hub.infra.store import Store, metadata, now
@@ -33,6 +36,10 @@ endpoints = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+# After a re-queue, how long until the retry row comes due again if nothing settled the delivery
+# (its message lost on the way): longer than a lease, so a delivery being worked is left alone.
+WATCH_SECONDS = 300.0
+
 
 def delay(step: int, schedule: Sequence[float], retry_after: float | None = None,
           rand: Callable[[], float] = random.random) -> float | None:
@@ -51,6 +58,8 @@ def next_step(conn: Connection, delivery_id: str) -> int:
 
 def schedule(conn: Connection, delivery_id: str, destination: str, body: str, step: int,
              seconds: float, error: str) -> None:
+    """The delivery's next try in `seconds`; `step` is the schedule entry now used (-1: none yet,
+    when a try was only put off by an open circuit)."""
     conn.execute(delivery_retries.delete().where(delivery_retries.c.delivery_id == delivery_id))
     conn.execute(delivery_retries.insert().values(
         delivery_id=delivery_id, destination=destination, step=step,
@@ -61,22 +70,31 @@ def forget(conn: Connection, delivery_id: str) -> None:
     conn.execute(delivery_retries.delete().where(delivery_retries.c.delivery_id == delivery_id))
 
 
-def requeue_due(store: Store, limit: int = 200) -> list[str]:
+def requeue_due(store: Store, limit: int = 200, skip: frozenset[str] = frozenset(),
+                watch: float = WATCH_SECONDS) -> list[str]:
     """Put due deliveries back in the outbox (their own delivery queue); returns message ids.
-    The retry row stays (with a far due time) so the next failure knows its step."""
+
+    Each re-queue gets a message id of its own (`retry:<delivery>:<step>:<nonce>`), so it can
+    never collide with an earlier one and be skipped. The retry row stays (so the next failure
+    knows its step) with its due time moved `watch` seconds on, always beside the message that
+    will fire: if that message is lost, the row comes due again and is re-queued. Destinations in
+    `skip` (paused) wait where they are."""
     ids: list[str] = []
     with store.begin() as conn:
         q = (sa.select(delivery_retries).where(delivery_retries.c.due_at <= now())
              .order_by(delivery_retries.c.due_at).limit(limit))
+        if skip:
+            q = q.where(delivery_retries.c.destination.not_in(sorted(skip)))
         if store.dialect == "postgresql":
             q = q.with_for_update(skip_locked=True)
         for row in conn.execute(q).mappings().all():
-            message_id = f"retry:{row['delivery_id']}:{row['step']}"
-            store.enqueue(conn, message_id, "delivery", row["destination"], row["body"],
-                          headers={"x-laporhub-retry": row["step"] + 1})
+            message_id = f"retry:{row['delivery_id']}:{row['step']}:{uuid.uuid4().hex[:12]}"
+            if not store.enqueue(conn, message_id, "delivery", row["destination"], row["body"],
+                                 headers={"x-laporhub-retry": row["step"] + 1}):
+                raise RuntimeError(f"retry message {message_id} collided with an earlier one")
             conn.execute(delivery_retries.update()
                          .where(delivery_retries.c.delivery_id == row["delivery_id"])
-                         .values(due_at=now() + timedelta(days=365)))
+                         .values(due_at=now() + timedelta(seconds=watch)))
             ids.append(message_id)
     return ids
 
@@ -95,11 +113,16 @@ def endpoint_state(conn: Connection, destination: str) -> dict[str, Any] | None:
 
 
 def _put(conn: Connection, destination: str, **values: Any) -> None:
-    if endpoint_state(conn, destination) is None:
-        conn.execute(endpoints.insert().values(destination=destination, updated_at=now(), **values))
-    else:
+    """Insert or update the endpoint's row in one statement (two deliveries failing at once
+    must not both insert it)."""
+    if "status" not in values:  # a change to a row that exists (its status was set before)
         conn.execute(endpoints.update().where(endpoints.c.destination == destination)
                      .values(updated_at=now(), **values))
+        return
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    conn.execute(insert(endpoints).values(destination=destination, updated_at=now(), **values)
+                 .on_conflict_do_update(index_elements=[endpoints.c.destination],
+                                        set_={"updated_at": now(), **values}))
 
 
 def failing(conn: Connection, destination: str, reason: str, failing_after: float) -> bool:

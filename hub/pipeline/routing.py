@@ -21,6 +21,7 @@ from hub.infra.metrics import DECISIONS
 from hub.infra.outbox import relay
 from hub.infra.store import deliveries, delivery_row, event_row, events, now, outbox, outbox_row
 from hub.pipeline import deadletter
+from hub.pipeline.outcomes import park
 from hub.pipeline.intake import accept
 from hub.settings.runtime import Hub
 from hub.settings.workers import Worker, is_control
@@ -163,11 +164,7 @@ class Router:
         return complaint_id
 
     def _dead(self, reason: str, raw: bytes | str, routing_key: str | None, **extra: Any) -> None:
-        doc = deadletter.document("router", reason, raw, routing_key=routing_key, **extra)
-        with self.hub.store.begin() as conn:
-            mid = deadletter.enqueue(self.hub.store, conn, doc)
-        relay(self.hub.store, self.bus, message_ids=[mid])
-        log.warning("intake.dead_lettered", reason=reason, complaint_id=extra.get("complaint_id"))
+        park(self.hub, self.bus, "router", reason, raw, routing_key=routing_key, **extra)
         return None
 
     def handle(self, message: Message) -> None:

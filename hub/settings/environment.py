@@ -25,6 +25,13 @@ class Settings:
     webhook_failing_after: float = 3600.0
     # How long a starting process waits for the database or broker before it gives up.
     startup_patience: float = 120.0
+    # Seconds between AMQP heartbeats on every connection (RabbitMQ closes one after two missed).
+    heartbeat: int = 30
+    # A delivery never claimed, with no retry scheduled, is re-queued by the reconciler after this
+    # many seconds untouched (its message was lost); an expired lease is taken over at once.
+    reconcile_grace: float = 300.0
+    # How long a dispatcher's claim on a delivery lasts unless renewed (renewed every third of it).
+    lease_seconds: float = 60.0
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -43,6 +50,12 @@ class Settings:
             values["webhook_schedule"] = tuple(float(x) for x in env["LAPORHUB_WEBHOOK_SCHEDULE"].split(",") if x.strip())
         if "LAPORHUB_WEBHOOK_FAILING_AFTER" in env:
             values["webhook_failing_after"] = float(env["LAPORHUB_WEBHOOK_FAILING_AFTER"])
+        if "LAPORHUB_HEARTBEAT" in env:
+            values["heartbeat"] = int(env["LAPORHUB_HEARTBEAT"])
+        if "LAPORHUB_LEASE_SECONDS" in env:
+            values["lease_seconds"] = float(env["LAPORHUB_LEASE_SECONDS"])
+        if "LAPORHUB_RECONCILE_GRACE" in env:
+            values["reconcile_grace"] = float(env["LAPORHUB_RECONCILE_GRACE"])
         if "LAPORHUB_STARTUP_PATIENCE" in env:
             values["startup_patience"] = float(env["LAPORHUB_STARTUP_PATIENCE"])
         values.update({k: v for k, v in overrides.items() if v is not None})

@@ -69,7 +69,7 @@ class Hub:
 
     def bus(self) -> Bus:
         """A new connection; each thread or process takes its own."""
-        return Bus(self.settings.broker_url, self.topology)
+        return Bus(self.settings.broker_url, self.topology, heartbeat=self.settings.heartbeat)
 
     def delete_topology(self) -> None:
         """Remove every queue and exchange this hub declares (tests and benchmarks clean up)."""

@@ -319,7 +319,8 @@ async function pageDestinations() {
     return h("tr", { id: `destination-${d.id}` }, h("td", {}, h("strong", {}, d.name), h("div", { class: "muted" }, `${d.id} · ${d.kind} · ${d.adapter}`)),
       h("td", {}, d.paused ? badge("paused") : badge("running"), hl.circuit ? h("div", {}, `circuit ${hl.circuit}`) : ""),
       h("td", {}, when(hl.last_success)), h("td", { class: "hide-narrow" }, hl.last_error ? h("span", { class: "error" }, `${when(hl.last_error.at)}: ${hl.last_error.reason}`) : "—"),
-      h("td", {}, `${hl.pending ?? "?"} pending`, hl.queue_depth !== null && hl.queue_depth !== undefined ? h("div", { class: "muted" }, `${hl.queue_depth} in queue`) : ""),
+      h("td", {}, `${hl.pending ?? "?"} pending`, hl.overdue ? h("div", { class: "error", title: "pending past their schedule with nothing in flight; the reconciler re-queues them" }, `${hl.overdue} overdue`) : "",
+        hl.queue_depth !== null && hl.queue_depth !== undefined ? h("div", { class: "muted" }, `${hl.queue_depth} in queue`) : ""),
       h("td", {}, actions));
   });
   const filter = h("input", { type: "search", id: "destination-filter", placeholder: "name, id, kind or adapter", oninput: () => {
@@ -329,7 +330,7 @@ async function pageDestinations() {
   show(h("h1", {}, "Destinations"), h("section", { class: "card" },
     h("div", { class: "row" }, h("label", {}, "Find", filter), isAdmin() ? h("label", {}, "Reason", reason) : ""), msg,
     table(["destination", "state", "last success", "last error", "waiting", ""], rows),
-    h("p", { class: "muted" }, "A paused destination's deliveries wait in its queue and go out, in order, when it resumes. Circuit state shows where the hub has a circuit breaker.")));
+    h("p", { class: "muted" }, "A paused destination's deliveries wait in its queue and go out, in order, when it resumes. Circuit state shows where the hub has a circuit breaker. \"Overdue\" counts deliveries pending past their schedule with nothing in flight (laporhub_deliveries_overdue); the reconciler re-queues them within minutes.")));
 }
 
 // -- pages backed by other parts of the hub ----------------------------------------------------
