@@ -32,7 +32,7 @@ def fold(value: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
 
-def _informal(word: str) -> str:
+def informal(word: str) -> str:
     """Undo elongation and 2-reduplication, which are spelling, not meaning."""
     word = _ELONGATED.sub(r"\1", word)
     return _REDUPLICATED.sub(r"\1", word)
@@ -44,7 +44,7 @@ def tokens(text: str, replacements: dict[str, str] | None = None) -> list[str]:
     A replacement may expand to several words (`bpjstk` -> `bpjs ketenagakerjaan`); replacements
     apply per word, after elongation is undone, so `gaaak` is replaced like `gak`.
     """
-    words = [_informal(w) for w in _WORD.findall(fold(text))]
+    words = [informal(w) for w in _WORD.findall(fold(text))]
     if not replacements:
         return words
     out: list[str] = []
