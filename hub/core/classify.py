@@ -194,8 +194,9 @@ def score(complaint: Mapping[str, Any], taxonomy: Taxonomy) -> Scored:
     """
     best: dict[tuple[str, str], tuple[float, float, str]] = {}  # (cat, label) -> (weight, factor, label)
     negated: list[str] = []
+    in_text: dict[tuple[str, str], float] = {}  # how the story counts a term: the title follows it
     readings = []
-    for part, part_factor in (("title", TITLE_WEIGHT), ("text", 1.0)):
+    for part, part_factor in (("text", 1.0), ("title", TITLE_WEIGHT)):
         reading = taxonomy.lexicon.read(complaint.get(part) or "")
         readings.append(reading)
         texts = reading.texts
@@ -204,14 +205,23 @@ def score(complaint: Mapping[str, Any], taxonomy: Taxonomy) -> Scored:
             for sign, index in ((1.0, taxonomy.index), (-1.0, taxonomy.negative)):
                 for cat, term, i in index.find_at(words):
                     word = reading.words[start + i]
-                    if sign > 0 and word.negated and term.words[0] not in taxonomy.lexicon.negators:
-                        negated.append(f"{term.text} ({cat})")
-                        continue
-                    factor = word.weight if sign > 0 else 1.0
                     label = term.text if sign > 0 else "-" + term.text
                     key = (cat, label)
+                    if sign > 0 and word.negated and term.words[0] not in taxonomy.lexicon.negators:
+                        negated.append(f"{term.text} ({cat})")
+                        if part == "text":
+                            in_text.setdefault(key, 0.0)
+                        continue
+                    factor = word.weight if sign > 0 else 1.0
+                    if part == "text":
+                        in_text[key] = max(in_text.get(key, 0.0), factor)
+                    elif key in in_text:  # "sekolah" in the title, "depan sekolah" in the story
+                        factor = min(factor, in_text[key])
+                    if factor <= 0:
+                        continue
                     if key not in best or best[key][0] < term.weight * part_factor * factor:
                         best[key] = (term.weight * part_factor * factor, factor, label)
+    readings.reverse()  # title, text
     strongest = max((f for (c, l), (_, f, _) in best.items() if not l.startswith("-")), default=1.0)
     rescale = 1.0 / strongest if 0 < strongest < 1.0 else 1.0
     scores: dict[str, float] = defaultdict(float)
@@ -234,7 +244,8 @@ def urgency_of(readings: list[Reading], taxonomy: Taxonomy, alarm: Alarm) -> tup
     for reading in readings:
         texts = reading.texts
         for level, term, i in taxonomy.urgency.find_at(texts):
-            if not reading.words[i].absent:
+            word = reading.words[i]
+            if not word.absent and word.kind != "background":  # "dulu pernah banjir" is not now
                 found.add((level, term.text))
     levels = {level for level, _ in found}
     if alarm.level == "emergency" or "emergency" in levels:

@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
-from hub.core.lexicon import Lexicon, Phrase, Reading, Word, contains as _any, phrase_at as _at
+from hub.core.lexicon import Lexicon, Phrase, PhraseSet, Reading, Word, contains as _any, phrase_at as _at
 from hub.core.text import bases
 
 
@@ -22,10 +22,10 @@ class Cue:
     id: str
     level: str
     terms: tuple[Phrase, ...]
-    with_: tuple[Phrase, ...] = ()
-    requires: tuple[Phrase, ...] = ()
+    with_: PhraseSet = PhraseSet(())
+    requires: PhraseSet = PhraseSet(())
     except_: tuple[Phrase, ...] = ()
-    unless: tuple[Phrase, ...] = ()
+    unless: PhraseSet = PhraseSet(())
     bonus: Mapping[str, float] = field(default_factory=dict)
 
 
@@ -57,8 +57,9 @@ class Detector:
         def phrases(raw: Iterable[str] | None) -> tuple[Phrase, ...]:
             return tuple(p for p in (tuple(lexicon.words(r)) for r in raw or ()) if p)
 
-        cues = [Cue(c["id"], c["level"], phrases(c["terms"]), phrases(c.get("with")), phrases(c.get("requires")),
-                    phrases(c.get("except")), phrases(c.get("unless")), dict(c.get("bonus") or {}))
+        cues = [Cue(c["id"], c["level"], phrases(c["terms"]), PhraseSet(phrases(c.get("with"))),
+                    PhraseSet(phrases(c.get("requires"))), phrases(c.get("except")), PhraseSet(phrases(c.get("unless"))),
+                    dict(c.get("bonus") or {}))
                 for c in (doc or {}).get("cues", [])]
         return cls(cues)
 

@@ -33,6 +33,7 @@ class Word:
     negated: bool = False   # in the scope of bukan/tidak/not: a term here does not count
     absent: bool = False    # in the scope of tidak ada: only emergency cues are cancelled
     landmark: bool = False  # right after depan/dekat/near...: where, not what
+    kind: str = "normal"    # of its clause: normal, context, background or focus
 
 
 @dataclass
@@ -67,10 +68,39 @@ def phrase_at(words: list[Word], i: int, phrase: Phrase) -> bool:
     return phrase[-1] in bases(words[i + n - 1].text)
 
 
-def contains(words: list[Word], phrases: Iterable[Phrase], negation_counts: bool = True) -> bool:
+class PhraseSet:
+    """Phrases indexed by their first word, so finding them costs one lookup per word."""
+
+    def __init__(self, phrases: Iterable[Phrase]) -> None:
+        self.phrases = tuple(phrases)
+        self._first: dict[str, list[Phrase]] = {}
+        for p in self.phrases:
+            self._first.setdefault(p[0], []).append(p)
+
+    def __bool__(self) -> bool:
+        return bool(self.phrases)
+
+    def at(self, words: list[Word], i: int) -> Phrase | None:
+        """The longest phrase starting at words[i], if any."""
+        found = [p for p in self._first.get(words[i].text, ()) if phrase_at(words, i, p)]
+        if len(words[i].text) > 3:  # a one-word phrase may carry a clitic (apinya)
+            for base in bases(words[i].text)[1:]:
+                found += [p for p in self._first.get(base, ()) if len(p) == 1]
+        return max(found, key=len) if found else None
+
+    def first(self, words: list[Word], negation_counts: bool = True) -> tuple[int, Phrase] | None:
+        for i, w in enumerate(words):
+            if negation_counts and w.absent:
+                continue
+            p = self.at(words, i)
+            if p:
+                return i, p
+        return None
+
+
+def contains(words: list[Word], phrases: PhraseSet, negation_counts: bool = True) -> bool:
     """Whether any phrase occurs in `words` (outside a negation, unless told otherwise)."""
-    return any(phrase_at(words, i, p) and not (negation_counts and words[i].absent)
-               for p in phrases for i in range(len(words)))
+    return phrases.first(words, negation_counts) is not None
 
 
 def _phrases(raw: Iterable[str], normalise: Mapping[str, str]) -> list[tuple[str, ...]]:
@@ -82,13 +112,9 @@ def _phrases(raw: Iterable[str], normalise: Mapping[str, str]) -> list[tuple[str
     return out
 
 
-def _has(words: list[str], phrases: list[tuple[str, ...]]) -> tuple[int, tuple[str, ...]] | None:
+def _has(words: list[str], phrases: "PhraseSet") -> tuple[int, Phrase] | None:
     """Position and phrase of the first phrase found in `words`."""
-    for i in range(len(words)):
-        for p in phrases:
-            if tuple(words[i:i + len(p)]) == p:
-                return i, p
-    return None
+    return phrases.first([Word(w, 0) for w in words], negation_counts=False)
 
 
 @dataclass
@@ -103,11 +129,12 @@ class Lexicon:
     absence: frozenset[str]
     contrast: frozenset[str]
     contrast_at_start: frozenset[str]
-    background: list[tuple[str, ...]]
-    focus: list[tuple[str, ...]]
-    landmarks: list[tuple[str, ...]]
+    background: "PhraseSet"
+    focus: "PhraseSet"
+    landmarks: "PhraseSet"
     landmark_window: int
     weights: dict[str, float]
+    problems: frozenset[str]
     typos: TypoIndex | None = None
 
     @classmethod
@@ -127,11 +154,12 @@ class Lexicon:
             absence=frozenset(neg.get("absence") or ()),
             contrast=frozenset(doc.get("contrast") or ()),
             contrast_at_start=frozenset(doc.get("contrast_at_start") or ()),
-            background=_phrases(doc.get("background") or (), norm),
-            focus=_phrases(doc.get("focus") or (), norm),
-            landmarks=_phrases(marks.get("words") or (), norm),
+            background=PhraseSet(_phrases(doc.get("background") or (), norm)),
+            focus=PhraseSet(_phrases(doc.get("focus") or (), norm)),
+            landmarks=PhraseSet(_phrases(marks.get("words") or (), norm)),
             landmark_window=int(marks.get("window", 3)),
-            weights={"background": 0.35, "focus": 1.3, "landmark": 0.3, **(doc.get("weights") or {})},
+            weights={"background": 0.35, "focus": 1.3, "landmark": 0.3, "context": 1.0, **(doc.get("weights") or {})},
+            problems=frozenset(w for p in _phrases(doc.get("problems") or (), norm) for w in p),
         )
 
     def with_vocabulary(self, words: Iterable[str], fuzzy: Mapping[str, Any] | None) -> "Lexicon":
@@ -160,53 +188,67 @@ class Lexicon:
     def read(self, text: str) -> Reading:
         """Words with clause weights, negation and landmark flags; the cues that applied."""
         reading = Reading(words=[])
-        clause_id = 0
-        for sentence_id, sentence in enumerate(_SENTENCE.split(fold(text or ""))):
+        sentences: list[list[list[str]]] = []
+        kinds: list[list[str]] = []
+        for sentence in _SENTENCE.split(fold(text or "")):
             clauses: list[list[str]] = []
-            kinds: list[str] = []
             for part in _CLAUSE.split(sentence):
                 words = self.words(part, reading.corrections)
-                if not words:
-                    continue
-                # a contrast word inside the clause splits it: what came before is background
-                for i, w in enumerate(words):
+                for i, w in enumerate(words):  # a contrast word inside a clause splits it
                     if i > 0 and w in self.contrast:
                         clauses.append(words[:i])
-                        kinds.append("normal")
-                        self._background_before(kinds, reading, w)
                         words = words[i:]
                         break
-                if words[0] in self.contrast or words[0] in self.contrast_at_start:
-                    self._background_before(kinds, reading, words[0])
-                clauses.append(words)
-                kinds.append("normal")
-            for words, kind in zip(clauses, kinds):
-                kind = self._kind(words, kind, reading)
+                if words:
+                    clauses.append(words)
+            if clauses:
+                sentences.append(clauses)
+                kinds.append(self._kinds(clauses, kinds, reading))
+        has_problem = any(self._problem(c) for s in sentences for c in s)
+        clause_id = 0
+        for sentence_id, (clauses, ks) in enumerate(zip(sentences, kinds)):
+            for words, kind in zip(clauses, ks):
+                if kind == "normal" and has_problem and not self._problem(words):
+                    kind = "context"
                 reading.words.extend(self._flag(words, clause_id, sentence_id, kind, reading))
                 clause_id += 1
         return reading
 
-    def _background_before(self, kinds: list[str], reading: Reading, marker: str) -> None:
-        if kinds and "background" not in kinds[-1]:
-            reading.cues.append(f"contrast: '{marker}' makes the words before it background")
-        for i in range(len(kinds)):
-            kinds[i] = "background-contrast"
+    def _kinds(self, clauses: list[list[str]], before: list[list[str]], reading: Reading) -> list[str]:
+        """normal, background or focus for each clause of a sentence.
 
-    def _kind(self, words: list[str], kind: str, reading: Reading) -> str:
-        focus = _has(words, self.focus)
-        if focus:
-            reading.cues.append(f"focus: '{' '.join(focus[1])}'")
-            return "focus"
-        if kind.startswith("background"):
-            return "background"
-        found = _has(words, self.background)
-        if found and not (found[0] > 0 and words[found[0] - 1] in self.negators):
-            reading.cues.append(f"background: '{' '.join(found[1])}' (something is fine)")
-            return "background"
-        return "normal"
+        What comes before a contrast word is background (the previous sentence too when the
+        sentence opens with one); a clause saying something is fine makes itself and what came
+        before it in the sentence background; a focus phrase makes the rest of its sentence focus.
+        """
+        kinds = ["normal"] * len(clauses)
+        for j, words in enumerate(clauses):
+            opener = words[0] in self.contrast or words[0] in self.contrast_at_start
+            if opener and j > 0:
+                kinds[:j] = ["background"] * j
+                reading.cues.append(f"contrast: '{words[0]}' makes the words before it background")
+            elif opener and words[0] in self.contrast and before:
+                before[-1][:] = ["background"] * len(before[-1])
+                reading.cues.append(f"contrast: '{words[0]}' makes the sentence before it background")
+            found = _has(words, self.background)
+            if found and not (found[0] > 0 and words[found[0] - 1] in self.negators):
+                kinds[:j + 1] = ["background"] * (j + 1)
+                reading.cues.append(f"background: '{' '.join(found[1])}' (something is fine)")
+        for j, words in enumerate(clauses):
+            focus = _has(words, self.focus)
+            if focus:
+                reading.cues.append(f"focus: '{' '.join(focus[1])}'")
+                kinds = ["focus" if k != "background" or i >= j else k for i, k in enumerate(kinds)]
+                break
+        return kinds
+
+    def _problem(self, words: list[str]) -> bool:
+        """Does the clause say something is wrong (rusak, mati, mampet, tidak...)?"""
+        return any(w in self.problems for w in words)
 
     def _flag(self, words: list[str], clause: int, sentence: int, kind: str, reading: Reading) -> list[Word]:
-        weight = {"background": self.weights["background"], "focus": self.weights["focus"]}.get(kind, 1.0)
+        weight = {"background": self.weights["background"], "focus": self.weights["focus"],
+                  "context": self.weights["context"]}.get(kind, 1.0)
         negated: set[int] = set()
         absent: set[int] = set()
         landmark: set[int] = set()
@@ -217,13 +259,24 @@ class Lexicon:
                 if scope:
                     covered = " ".join(words[j] for j in sorted(scope))
                     reading.cues.append(f"{'absence' if is_absence else 'negation'}: '{w}' covers '{covered}'")
-            for p in self.landmarks:
-                if tuple(words[i:i + len(p)]) == p:
-                    landmark.update(range(i + len(p), min(len(words), i + len(p) + self.landmark_window)))
+            if self.landmarks and w in self.landmarks._first:
+                p = self.landmarks.at([Word(x, 0) for x in words[i:i + 3]], 0)
+                if p:
+                    landmark.update(self._window(words, i + len(p), self.landmark_window))
         out = []
         for i, w in enumerate(words):
             factor = self.weights["landmark"] if i in landmark else 1.0
-            out.append(Word(w, clause, sentence, weight * factor, i in negated, i in absent or i in negated, i in landmark))
+            out.append(Word(w, clause, sentence, weight * factor, i in negated, i in absent or i in negated, i in landmark, kind))
+        return out
+
+    def _window(self, words: list[str], start: int, size: int) -> set[int]:
+        """`size` words from `start`, not counting fillers (the, yang)."""
+        out: set[int] = set()
+        j = start
+        while j < len(words) and size > 0:
+            out.add(j)
+            size -= words[j] not in self.skip
+            j += 1
         return out
 
     def _scope(self, words: list[str], at: int) -> tuple[set[int], bool]:

@@ -10,17 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-from hub.core.lexicon import Lexicon, Phrase, Reading, Word, contains, phrase_at
+from hub.core.lexicon import Lexicon, Phrase, PhraseSet, Reading, Word, contains
 
 FINE_AFTER = 2
-"""A negator this many words after a term says the thing is fine (`jalan tol ga macet`)."""
+"""A negated problem word this close after a term says the thing is fine (`jalan tol ga macet`)."""
 
 
 @dataclass(frozen=True)
 class Matter:
     id: str
-    terms: tuple[Phrase, ...]
-    with_: tuple[Phrase, ...]
+    terms: PhraseSet
+    with_: PhraseSet
     unless_located: bool
     reason: Mapping[str, str]
 
@@ -36,18 +36,19 @@ class OutOfScope:
 
 
 class Scope:
-    def __init__(self, matters: list[Matter], negators: frozenset[str]) -> None:
+    def __init__(self, matters: list[Matter], negators: frozenset[str], problems: frozenset[str] = frozenset()) -> None:
         self.matters = matters
         self.negators = negators
+        self.problems = problems - negators
 
     @classmethod
     def from_config(cls, doc: Mapping[str, Any] | None, lexicon: Lexicon) -> "Scope":
         def phrases(raw: Iterable[str] | None) -> tuple[Phrase, ...]:
             return tuple(p for p in (tuple(lexicon.words(r)) for r in raw or ()) if p)
 
-        matters = [Matter(m["id"], phrases(m["terms"]), phrases(m.get("with")), bool(m.get("unless_located")),
-                          dict(m["reason"])) for m in (doc or {}).get("matters", [])]
-        return cls(matters, lexicon.negators)
+        matters = [Matter(m["id"], PhraseSet(phrases(m["terms"])), PhraseSet(phrases(m.get("with"))),
+                          bool(m.get("unless_located")), dict(m["reason"])) for m in (doc or {}).get("matters", [])]
+        return cls(matters, lexicon.negators, lexicon.problems)
 
     def check(self, readings: Iterable[Reading], located_in_jakarta: bool) -> OutOfScope | None:
         """The first matter the complaint's main clauses name, or None when it is in scope."""
@@ -61,17 +62,19 @@ class Scope:
                 return OutOfScope(matter.id, term, matter.reason.get("en") or next(iter(matter.reason.values())))
         return None
 
-    def _named(self, readings: list[Reading], terms: tuple[Phrase, ...]) -> str | None:
+    def _named(self, readings: list[Reading], terms: PhraseSet) -> str | None:
         for reading in readings:
             words = reading.words
             for i, w in enumerate(words):
                 if w.absent or w.landmark or w.weight < 1.0:
                     continue
-                for term in terms:
-                    if phrase_at(words, i, term) and not self._said_fine(words, i + len(term), w):
-                        return " ".join(term)
+                term = terms.at(words, i)
+                if term and not self._said_fine(words, i + len(term), w):
+                    return " ".join(term)
         return None
 
     def _said_fine(self, words: list[Word], after: int, first: Word) -> bool:
-        return any(words[j].text in self.negators and words[j].clause == first.clause
-                   for j in range(after, min(len(words), after + FINE_AFTER)))
+        for j in range(after, min(len(words), after + FINE_AFTER)):
+            if words[j].text in self.negators and words[j].clause == first.clause:
+                return j + 1 < len(words) and words[j + 1].text in self.problems
+        return False

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _WORD = re.compile(r"[a-z0-9]+")
 _ELONGATED = re.compile(r"([a-z])\1{2,}")
@@ -53,6 +54,7 @@ def tokens(text: str, replacements: dict[str, str] | None = None) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=65536)
 def bases(word: str) -> tuple[str, ...]:
     """The word itself, then the word without a clitic (`jalannya` -> `jalan`).
 
