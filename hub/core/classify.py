@@ -239,22 +239,24 @@ def score(complaint: Mapping[str, Any], taxonomy: Taxonomy) -> Scored:
 
 
 def urgency_of(readings: list[Reading], taxonomy: Taxonomy, alarm: Alarm) -> tuple[str, list[str]]:
-    """The detector's level first; else the highest level any urgency term (not negated) names."""
-    found: set[tuple[str, str]] = set()
-    for reading in readings:
-        texts = reading.texts
-        for level, term, i in taxonomy.urgency.find_at(texts):
+    """The detector's level first; else the highest level any urgency term names, outside a
+    negation and a background clause ("dulu pernah banjir"); a title word the story negates
+    ("banjir" / "ga banjir kok") does not count either."""
+    found: dict[tuple[str, str], bool] = {}  # (level, term) -> counts
+    for reading in reversed(readings):  # the text, then the title
+        for level, term, i in taxonomy.urgency.find_at(reading.texts):
             word = reading.words[i]
-            if not word.absent and word.kind != "background":  # "dulu pernah banjir" is not now
-                found.add((level, term.text))
-    levels = {level for level, _ in found}
+            counts = not word.absent and word.kind != "background"
+            found[(level, term.text)] = found.get((level, term.text), counts) if reading is readings[0] else (
+                found.get((level, term.text), False) or counts)
+    levels = {level for (level, _), counts in found.items() if counts}
     if alarm.level == "emergency" or "emergency" in levels:
         level = "emergency"
     elif alarm.level == "rescue" or "urgent" in levels:
         level = "urgent"
     else:
         level = "normal"
-    return level, sorted({text for _, text in found})
+    return level, sorted({text for (_, text), counts in found.items() if counts})
 
 
 def decide(scores: Mapping[str, float], taxonomy: Taxonomy) -> tuple[str, float]:

@@ -93,8 +93,8 @@ class Detector:
                  else "rescue" if hits else None)
         bonus: dict[str, float] = defaultdict(float)
         for cue in hits:
-            for category, extra in cue.bonus.items():
-                bonus[category] = max(bonus[category], extra)
+            for category, extra in cue.bonus.items():  # the strongest cue's, not their sum
+                bonus[category] = max(bonus[category], extra) if extra > 0 else min(bonus[category], extra)
         return Alarm(level, tuple(found[c.id] for c in hits),
                      tuple(v for k, v in cancelled.items() if k not in found), dict(bonus))
 

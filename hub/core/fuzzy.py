@@ -27,7 +27,7 @@ class TypoIndex:
         self.known = set(known) | self.vocabulary
         self._buckets: dict[tuple[str, int], list[str]] = defaultdict(list)
         for word in sorted(self.vocabulary):
-            if len(word) >= min_length:
+            if len(word) >= min_length - max_distance:  # bansoss (7) may mean bansos (6)
                 self._buckets[(word[0], len(word))].append(word)
         self._cache: dict[str, str] = {}
 

@@ -176,6 +176,8 @@ class Lexicon:
         out: list[str] = []
         for raw in _WORD.findall(fold(text)):
             word = informal(raw)
+            if word not in self.normalise:  # asepnya: the clitic goes, the slang is read
+                word = next((b for b in bases(word)[1:] if b in self.normalise), word)
             if word not in self.normalise and self.typos is not None:
                 fixed = self.typos.correct(word)
                 if fixed != word:
@@ -270,10 +272,11 @@ class Lexicon:
         return out
 
     def _window(self, words: list[str], start: int, size: int) -> set[int]:
-        """`size` words from `start`, not counting fillers (the, yang)."""
+        """`size` words from `start`, not counting fillers (the, yang), ending before a word that
+        says what is wrong: in "depan puskesmas mampet" the landmark is the puskesmas only."""
         out: set[int] = set()
         j = start
-        while j < len(words) and size > 0:
+        while j < len(words) and size > 0 and words[j] not in self.problems and words[j] not in self.negators:
             out.add(j)
             size -= words[j] not in self.skip
             j += 1
