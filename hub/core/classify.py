@@ -69,14 +69,14 @@ class TermIndex:
 
     def __init__(self, terms: Iterable[tuple[str, Term]]) -> None:
         self._exact: dict[str, list[tuple[str, Term]]] = defaultdict(list)
-        self._prefix: list[tuple[str, str, Term]] = []
+        self._prefix: dict[str, list[tuple[str, str, Term]]] = defaultdict(list)  # by the stem's first 3 letters
         self.words: set[str] = set()
         for owner, term in terms:
             if not term.words:
                 continue
             self.words.update(term.words)
             if len(term.words) == 1 and term.prefix:
-                self._prefix.append((term.words[0], owner, term))
+                self._prefix[term.words[0][:3]].append((term.words[0], owner, term))
             else:
                 self._exact[term.words[0]].append((owner, term))
 
@@ -88,7 +88,7 @@ class TermIndex:
                 for owner, term in self._exact.get(base, ()):
                     if term.matches_at(words, i):
                         found.append((owner, term, i))
-            for stem, owner, term in self._prefix:
+            for stem, owner, term in self._prefix.get(w[:3], ()):
                 if w.startswith(stem):
                     found.append((owner, term, i))
         return found

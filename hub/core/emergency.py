@@ -72,13 +72,14 @@ class Detector:
             for w in r.words:
                 by_sentence[(n, w.sentence)].append(w)
         for (_, _), sentence in by_sentence.items():
+            texts = [w.text for w in sentence]
             for i, word in enumerate(sentence):
                 for base in bases(word.text):
                     for cue, term in self._first.get(base, ()):
-                        if cue.id in found or not _at(sentence, i, term):
+                        if cue.id in found or not _at(texts, i, term):
                             continue
                         label = f"{cue.id}: '{' '.join(term)}'"
-                        if self._excepted(sentence, i, cue):
+                        if self._excepted(sentence, texts, i, cue):
                             continue
                         if word.absent:
                             cancelled.setdefault(cue.id, label + " (negated)")
@@ -99,11 +100,11 @@ class Detector:
                      tuple(v for k, v in cancelled.items() if k not in found), dict(bonus))
 
     @staticmethod
-    def _excepted(sentence: list[Word], i: int, cue: Cue) -> bool:
+    def _excepted(sentence: list[Word], texts: list[str], i: int, cue: Cue) -> bool:
         if cue.unless and _any(sentence, cue.unless, negation_counts=False):
             return True
         for phrase in cue.except_:
             for start in range(max(0, i - len(phrase) + 1), i + 1):
-                if _at(sentence, start, phrase):
+                if _at(texts, start, phrase):
                     return True
         return False

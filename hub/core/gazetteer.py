@@ -44,6 +44,7 @@ class Gazetteer:
             self._index.setdefault(key, place)
             if len(key) > 1:  # people write Kalideres and Kali Deres, Pulogadung and Pulo Gadung
                 self._index.setdefault(("".join(key),), place)
+        self._starts = {key[0] for key in self._index}
         self.prefixes = {_key(p) for p in prefixes}
         self.street_words = {_key(s) for s in street_words}
 
@@ -70,6 +71,8 @@ class Gazetteer:
         """The first place named in `text` (longest name at each position)."""
         words = _WORD.findall(fold(text or ""))
         for i in range(len(words)):
+            if words[i] not in self._starts:
+                continue
             for n in range(min(MAX_WORDS, len(words) - i), 0, -1):
                 place = self._index.get(tuple(words[i:i + n]))
                 if place and self._allowed(place, words, i):

@@ -22,7 +22,7 @@ _CLAUSE = re.compile(r"[,;:()\[\]]+|\s-\s")
 _WORD = re.compile(r"[a-z0-9]+")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Word:
     """One normalised word and how much it counts where it stands."""
 
@@ -43,10 +43,13 @@ class Reading:
     words: list[Word]
     cues: list[str] = field(default_factory=list)
     corrections: dict[str, str] = field(default_factory=dict)
+    _texts: list[str] | None = field(default=None, repr=False)
 
     @property
     def texts(self) -> list[str]:
-        return [w.text for w in self.words]
+        if self._texts is None or len(self._texts) != len(self.words):
+            self._texts = [w.text for w in self.words]
+        return self._texts
 
     def spans(self) -> Iterable[tuple[int, int]]:
         """(start, end) of each clause in `words`: terms never match across a clause border."""
@@ -57,15 +60,15 @@ class Reading:
                 start = i
 
 
-def phrase_at(words: list[Word], i: int, phrase: Phrase) -> bool:
+def phrase_at(words: list[str], i: int, phrase: Phrase) -> bool:
     """Does `phrase` start at words[i]? The last word may carry a clitic (apinya -> api)."""
     n = len(phrase)
     if i + n > len(words):
         return False
     for k in range(n - 1):
-        if words[i + k].text != phrase[k]:
+        if words[i + k] != phrase[k]:
             return False
-    return phrase[-1] in bases(words[i + n - 1].text)
+    return phrase[-1] in bases(words[i + n - 1])
 
 
 class PhraseSet:
@@ -73,6 +76,7 @@ class PhraseSet:
 
     def __init__(self, phrases: Iterable[Phrase]) -> None:
         self.phrases = tuple(phrases)
+        self._single = {p for p in self.phrases if len(p) == 1}
         self._first: dict[str, list[Phrase]] = {}
         for p in self.phrases:
             self._first.setdefault(p[0], []).append(p)
@@ -80,19 +84,25 @@ class PhraseSet:
     def __bool__(self) -> bool:
         return bool(self.phrases)
 
-    def at(self, words: list[Word], i: int) -> Phrase | None:
+    def at(self, words: list[str], i: int) -> Phrase | None:
         """The longest phrase starting at words[i], if any."""
-        found = [p for p in self._first.get(words[i].text, ()) if phrase_at(words, i, p)]
-        if len(words[i].text) > 3:  # a one-word phrase may carry a clitic (apinya)
-            for base in bases(words[i].text)[1:]:
-                found += [p for p in self._first.get(base, ()) if len(p) == 1]
-        return max(found, key=len) if found else None
+        text = words[i]
+        best: Phrase | None = None
+        for p in self._first.get(text, ()):
+            if (best is None or len(p) > len(best)) and phrase_at(words, i, p):
+                best = p
+        if best is None and len(text) > 3:  # a one-word phrase may carry a clitic (apinya)
+            for base in bases(text)[1:]:
+                if (base,) in self._single:
+                    return (base,)
+        return best
 
-    def first(self, words: list[Word], negation_counts: bool = True) -> tuple[int, Phrase] | None:
-        for i, w in enumerate(words):
-            if negation_counts and w.absent:
+    def first(self, texts: list[str], words: list[Word] | None = None) -> tuple[int, Phrase] | None:
+        """The first phrase in `texts`; with `words`, skipping negated positions."""
+        for i in range(len(texts)):
+            if words is not None and words[i].absent:
                 continue
-            p = self.at(words, i)
+            p = self.at(texts, i)
             if p:
                 return i, p
         return None
@@ -100,7 +110,8 @@ class PhraseSet:
 
 def contains(words: list[Word], phrases: PhraseSet, negation_counts: bool = True) -> bool:
     """Whether any phrase occurs in `words` (outside a negation, unless told otherwise)."""
-    return phrases.first(words, negation_counts) is not None
+    texts = [w.text for w in words]
+    return phrases.first(texts, words if negation_counts else None) is not None
 
 
 def _phrases(raw: Iterable[str], normalise: Mapping[str, str]) -> list[tuple[str, ...]]:
@@ -114,7 +125,7 @@ def _phrases(raw: Iterable[str], normalise: Mapping[str, str]) -> list[tuple[str
 
 def _has(words: list[str], phrases: "PhraseSet") -> tuple[int, Phrase] | None:
     """Position and phrase of the first phrase found in `words`."""
-    return phrases.first([Word(w, 0) for w in words], negation_counts=False)
+    return phrases.first(words)
 
 
 @dataclass
@@ -171,10 +182,10 @@ class Lexicon:
 
     # -- reading ---------------------------------------------------------------------------------
 
-    def words(self, text: str, corrections: dict[str, str] | None = None) -> list[str]:
+    def words(self, text: str, corrections: dict[str, str] | None = None, folded: bool = False) -> list[str]:
         """Normalised words of `text`, typos corrected (no clause analysis)."""
         out: list[str] = []
-        for raw in _WORD.findall(fold(text)):
+        for raw in _WORD.findall(text if folded else fold(text)):
             word = informal(raw)
             if word not in self.normalise:  # asepnya: the clitic goes, the slang is read
                 word = next((b for b in bases(word)[1:] if b in self.normalise), word)
@@ -195,7 +206,7 @@ class Lexicon:
         for sentence in _SENTENCE.split(fold(text or "")):
             clauses: list[list[str]] = []
             for part in _CLAUSE.split(sentence):
-                words = self.words(part, reading.corrections)
+                words = self.words(part, reading.corrections, folded=True)
                 for i, w in enumerate(words):  # a contrast word inside a clause splits it
                     if i > 0 and w in self.contrast:
                         clauses.append(words[:i])
@@ -262,7 +273,7 @@ class Lexicon:
                     covered = " ".join(words[j] for j in sorted(scope))
                     reading.cues.append(f"{'absence' if is_absence else 'negation'}: '{w}' covers '{covered}'")
             if self.landmarks and w in self.landmarks._first:
-                p = self.landmarks.at([Word(x, 0) for x in words[i:i + 3]], 0)
+                p = self.landmarks.at(words, i)
                 if p:
                     landmark.update(self._window(words, i + len(p), self.landmark_window))
         out = []

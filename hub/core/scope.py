@@ -38,6 +38,7 @@ class OutOfScope:
 class Scope:
     def __init__(self, matters: list[Matter], negators: frozenset[str], problems: frozenset[str] = frozenset()) -> None:
         self.matters = matters
+        self._all = PhraseSet(p for m in matters for p in m.terms.phrases)  # one pass finds any matter's term
         self.negators = negators
         self.problems = problems - negators
 
@@ -53,6 +54,8 @@ class Scope:
     def check(self, readings: Iterable[Reading], located_in_jakarta: bool) -> OutOfScope | None:
         """The first matter the complaint's main clauses name, or None when it is in scope."""
         readings = list(readings)
+        if not self._named(readings, self._all):
+            return None
         everything = [w for r in readings for w in r.words]
         for matter in self.matters:
             if matter.unless_located and located_in_jakarta:
@@ -65,10 +68,11 @@ class Scope:
     def _named(self, readings: list[Reading], terms: PhraseSet) -> str | None:
         for reading in readings:
             words = reading.words
+            texts = reading.texts
             for i, w in enumerate(words):
                 if w.absent or w.landmark or w.weight < 1.0:
                     continue
-                term = terms.at(words, i)
+                term = terms.at(texts, i)
                 if term and not self._said_fine(words, i + len(term), w):
                     return " ".join(term)
         return None

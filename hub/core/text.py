@@ -29,10 +29,13 @@ def slug(value: str) -> str:
 
 def fold(value: str) -> str:
     """Lower case, accents removed."""
+    if value.isascii():  # nearly every complaint: skip the Unicode decomposition
+        return value.lower()
     decomposed = unicodedata.normalize("NFKD", value)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
 
+@lru_cache(maxsize=65536)
 def informal(word: str) -> str:
     """Undo elongation and 2-reduplication, which are spelling, not meaning."""
     word = _ELONGATED.sub(r"\1", word)
