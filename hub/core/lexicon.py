@@ -136,6 +136,8 @@ class Lexicon:
     normalise: dict[str, str]
     negators: frozenset[str]
     window: int
+    noun_negators: frozenset[str]
+    noun_window: int
     skip: frozenset[str]
     absence: frozenset[str]
     contrast: frozenset[str]
@@ -160,7 +162,9 @@ class Lexicon:
             version=str(doc.get("version", "none")),
             normalise=norm,
             negators=frozenset(doc.get("negators") or ()),
-            window=int(neg.get("window", 3)),
+            window=int(neg.get("window", 1)),
+            noun_negators=frozenset(neg.get("nouns") or ()),
+            noun_window=int(neg.get("noun_window", 3)),
             skip=frozenset(neg.get("skip") or ()),
             absence=frozenset(neg.get("absence") or ()),
             contrast=frozenset(doc.get("contrast") or ()),
@@ -298,8 +302,9 @@ class Lexicon:
         scope: set[int] = set()
         used = 0
         absence = False
+        window = self.noun_window if words[at] in self.noun_negators else self.window
         j = at + 1
-        while j < len(words) and used < self.window:
+        while j < len(words) and used < window:
             w = words[j]
             if w in self.negators or w in self.contrast:
                 break
