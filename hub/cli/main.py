@@ -11,6 +11,7 @@ from typing import Any, Iterator
 
 from hub.aftercare import handoffs, open311_sync, scheduler
 from hub.aftercare.status import StatusConsumer
+from hub.cli import classifier as classifier_cli
 from hub.cli import demo
 from hub.cli.admin import add_commands, bootstrap_admin
 from hub.cli.common import handle_error
@@ -55,6 +56,9 @@ def read_batch(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
+    if args.file == "train":
+        return classifier_cli.cmd_train(args)
+
     cfg = _load_config(args)
     for item in read_batch(Path(args.file)):
         result = classify(item, cfg.taxonomy, cfg.areas).as_dict()
@@ -241,8 +245,10 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--destination", action="append", help="only these destinations (repeatable)")
     s.set_defaults(fn=cmd_dispatcher)
 
-    s = sub.add_parser("classify", help="classify a batch: CSV with title,text or JSON lines")
-    s.add_argument("file")
+    s = sub.add_parser("classify", help="classify a batch (CSV with title,text or JSON lines); "
+                                        "`classify train` retrains the learned model from the store")
+    s.add_argument("file", help="the batch, or `train`")
+    classifier_cli.add_train_arguments(s)
     s.set_defaults(fn=cmd_classify)
 
     rules = sub.add_parser("rules", help="check or explain the routing rules").add_subparsers(dest="rules_cmd", required=True)
@@ -261,6 +267,7 @@ def parser() -> argparse.ArgumentParser:
 
 
     add_commands(sub)
+    classifier_cli.add_commands(sub)
     add_operations_commands(sub)
     return p
 

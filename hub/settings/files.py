@@ -94,6 +94,11 @@ def read_documents(directory: Path, overrides: dict[str, Any] | None = None) -> 
     return docs, problems
 
 
+def model_path(directory: Path) -> Path:
+    """Where the learned model lives: $LAPORHUB_MODEL_PATH, else beside the configuration."""
+    return Path(os.environ.get("LAPORHUB_MODEL_PATH") or Path(directory) / MODEL_FILE)
+
+
 def classifier(docs: dict[str, Any], areas: Areas, directory: Path,
                problems: list[ConfigProblem]) -> Taxonomy:
     """The taxonomy with its lexicon, emergency cues, scope, gazetteer and (if trained) model."""
@@ -105,7 +110,7 @@ def classifier(docs: dict[str, Any], areas: Areas, directory: Path,
     if "gazetteer" in docs:
         cities = [(c.id, (c.name, *c.aliases)) for c in areas.cities]
         taxonomy.gazetteer = Gazetteer.from_config(docs["gazetteer"], cities)
-    path = Path(os.environ.get("LAPORHUB_MODEL_PATH") or directory / MODEL_FILE)
+    path = model_path(directory)
     try:
         taxonomy.model = model_mod.load(path, taxonomy.category_ids)
     except model_mod.ModelUnavailable as exc:
