@@ -19,6 +19,7 @@ from hub.cli.common import hub_of as _hub
 from hub.cli.common import settings_of as _settings
 from hub.cli.processes import run_api, run_worker, serve, stop_on_signals
 from hub.core import schemas
+from hub.core import why
 from hub.core.classify import classify
 from hub.core.errors import ConfigError, InvalidMessage, LaporHubError
 from hub.core.rules import decide
@@ -91,9 +92,11 @@ def cmd_rules_explain(args: argparse.Namespace) -> int:
         print(json.dumps({"classification": c.as_dict(), "decision": decision.as_dict()}, ensure_ascii=False, indent=2))
         return 0
     area = c.area.as_dict() if c.area else None
-    print(f"category:   {c.category} (confidence {c.confidence:.2f}; matched {c.evidence['matches'].get(c.category, [])})")
+    print(f"category:   {c.category} (confidence {c.confidence:.2f})")
     print(f"area:       {area['city'] + (' / ' + area['kecamatan'] if area['kecamatan'] else '') + ' from ' + area['source'] if area else 'unknown'}")
-    print(f"urgency:    {c.urgency}{' (' + ', '.join(c.evidence['urgency_terms']) + ')' if c.evidence['urgency_terms'] else ''}")
+    print(f"urgency:    {c.urgency}")
+    for line in why.lines(c):
+        print(f"  {line['label'] + ':':<18}{line['text']}")
     print(f"rule set:   {decision.ruleset_version}; matched rules: {', '.join(decision.matched_rules) or 'none'}")
     for t in decision.targets:
         name = cfg.registry.get(t.destination).name
