@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import structlog
 from fastapi.testclient import TestClient
 
 from hub.admin import corrections
@@ -74,7 +75,14 @@ def test_corrections_come_from_recategorisations_and_reasoned_transfers(store, h
     assert found == {"air got item meluap ke jalan": "drainage-flooding", "pohon tumbang nimpa kabel": "parks-trees"}
 
 
-def test_classify_train_retrains_from_the_store(tmp_path, monkeypatch, capsys):
+@pytest.fixture()
+def cli_logs():
+    """The CLI points the logs at the captured stderr; later tests must not write to it once closed."""
+    yield
+    structlog.reset_defaults()
+
+
+def test_classify_train_retrains_from_the_store(tmp_path, monkeypatch, capsys, cli_logs):
     db = tmp_path / "hub.db"
     monkeypatch.setenv("LAPORHUB_DATABASE_URL", f"sqlite:///{db}")
     monkeypatch.setenv("LAPORHUB_BROKER_URL", "memory://localhost/")
