@@ -49,8 +49,9 @@ def hub_config() -> HubConfig:
 
 
 @pytest.fixture(scope="session")
-def taxonomy() -> Taxonomy:
-    return Taxonomy.from_config(yaml.safe_load((ROOT / "config" / "taxonomy.yaml").read_text()))
+def taxonomy(hub_config: HubConfig) -> Taxonomy:
+    """The shipped vocabulary with its lexicon, emergency cues, scope and gazetteer."""
+    return hub_config.taxonomy
 
 
 @pytest.fixture(scope="session")

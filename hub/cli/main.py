@@ -11,6 +11,7 @@ from typing import Any, Iterator
 
 from hub.aftercare import handoffs, open311_sync, scheduler
 from hub.aftercare.status import StatusConsumer
+from hub.cli import classifier as classifier_cli
 from hub.cli import demo
 from hub.cli.admin import add_commands, bootstrap_admin
 from hub.cli.common import handle_error
@@ -18,6 +19,7 @@ from hub.cli.common import hub_of as _hub
 from hub.cli.common import settings_of as _settings
 from hub.cli.processes import run_api, run_worker, serve, stop_on_signals
 from hub.core import schemas
+from hub.core import why
 from hub.core.classify import classify
 from hub.core.errors import ConfigError, InvalidMessage, LaporHubError
 from hub.core.rules import decide
@@ -55,6 +57,9 @@ def read_batch(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
+    if args.file == "train":
+        return classifier_cli.cmd_train(args)
+
     cfg = _load_config(args)
     for item in read_batch(Path(args.file)):
         result = classify(item, cfg.taxonomy, cfg.areas).as_dict()
@@ -87,9 +92,11 @@ def cmd_rules_explain(args: argparse.Namespace) -> int:
         print(json.dumps({"classification": c.as_dict(), "decision": decision.as_dict()}, ensure_ascii=False, indent=2))
         return 0
     area = c.area.as_dict() if c.area else None
-    print(f"category:   {c.category} (confidence {c.confidence:.2f}; matched {c.evidence['matches'].get(c.category, [])})")
+    print(f"category:   {c.category} (confidence {c.confidence:.2f})")
     print(f"area:       {area['city'] + (' / ' + area['kecamatan'] if area['kecamatan'] else '') + ' from ' + area['source'] if area else 'unknown'}")
-    print(f"urgency:    {c.urgency}{' (' + ', '.join(c.evidence['urgency_terms']) + ')' if c.evidence['urgency_terms'] else ''}")
+    print(f"urgency:    {c.urgency}")
+    for line in why.lines(c):
+        print(f"  {line['label'] + ':':<18}{line['text']}")
     print(f"rule set:   {decision.ruleset_version}; matched rules: {', '.join(decision.matched_rules) or 'none'}")
     for t in decision.targets:
         name = cfg.registry.get(t.destination).name
@@ -241,8 +248,10 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--destination", action="append", help="only these destinations (repeatable)")
     s.set_defaults(fn=cmd_dispatcher)
 
-    s = sub.add_parser("classify", help="classify a batch: CSV with title,text or JSON lines")
-    s.add_argument("file")
+    s = sub.add_parser("classify", help="classify a batch (CSV with title,text or JSON lines); "
+                                        "`classify train` retrains the learned model from the store")
+    s.add_argument("file", help="the batch, or `train`")
+    classifier_cli.add_train_arguments(s)
     s.set_defaults(fn=cmd_classify)
 
     rules = sub.add_parser("rules", help="check or explain the routing rules").add_subparsers(dest="rules_cmd", required=True)
@@ -261,6 +270,7 @@ def parser() -> argparse.ArgumentParser:
 
 
     add_commands(sub)
+    classifier_cli.add_commands(sub)
     add_operations_commands(sub)
     return p
 

@@ -136,7 +136,15 @@ def rule_matches(rule: Rule, complaint: Mapping[str, Any], c: Classification, wo
 
 def decide(complaint: Mapping[str, Any], c: Classification, ruleset: RuleSet, registry: Registry,
            taxonomy: Taxonomy) -> Decision:
-    """Walk the rules in order; collect recipients until a matching rule stops; else triage."""
+    """Walk the rules in order; collect recipients until a matching rule stops; else triage.
+
+    A complaint the classifier found to be outside the province's remit (and not an emergency)
+    goes to triage with the reason, so a person can tell the citizen who does handle it.
+    """
+    out = c.evidence.get("out_of_scope")
+    if out and c.urgency != "emergency":
+        reason = f"not the province's business ({out['matter']}, '{out['term']}'): {out['reason']}"
+        return Decision(ruleset.version, (Target(ruleset.triage, "out-of-scope", reason),), (), reason)
     unsure = c.confidence < ruleset.min_confidence
     words = taxonomy.words(f"{complaint.get('title') or ''} {complaint.get('text') or ''}")
     targets: dict[str, Target] = {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _WORD = re.compile(r"[a-z0-9]+")
 _ELONGATED = re.compile(r"([a-z])\1{2,}")
@@ -28,11 +29,14 @@ def slug(value: str) -> str:
 
 def fold(value: str) -> str:
     """Lower case, accents removed."""
+    if value.isascii():  # nearly every complaint: skip the Unicode decomposition
+        return value.lower()
     decomposed = unicodedata.normalize("NFKD", value)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
 
-def _informal(word: str) -> str:
+@lru_cache(maxsize=65536)
+def informal(word: str) -> str:
     """Undo elongation and 2-reduplication, which are spelling, not meaning."""
     word = _ELONGATED.sub(r"\1", word)
     return _REDUPLICATED.sub(r"\1", word)
@@ -44,7 +48,7 @@ def tokens(text: str, replacements: dict[str, str] | None = None) -> list[str]:
     A replacement may expand to several words (`bpjstk` -> `bpjs ketenagakerjaan`); replacements
     apply per word, after elongation is undone, so `gaaak` is replaced like `gak`.
     """
-    words = [_informal(w) for w in _WORD.findall(fold(text))]
+    words = [informal(w) for w in _WORD.findall(fold(text))]
     if not replacements:
         return words
     out: list[str] = []
@@ -53,6 +57,7 @@ def tokens(text: str, replacements: dict[str, str] | None = None) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=65536)
 def bases(word: str) -> tuple[str, ...]:
     """The word itself, then the word without a clitic (`jalannya` -> `jalan`).
 

@@ -12,13 +12,16 @@ from typing import Any, Callable
 from fastapi import APIRouter, Body, Depends
 from fastapi.responses import JSONResponse
 
+from hub.admin import corrections
 from hub.admin import destinations as destination_admin
 from hub.admin import keys
 from hub.admin.auth import READ_ALL, Principal, require
 from hub.admin.search import search
 from hub.core import schemas
+from hub.core import why
 from hub.core.classify import classify
 from hub.core.errors import (
+    ComplaintNotFound,
     ConfigProblem,
     FieldError,
     InvalidMessage,
@@ -52,7 +55,7 @@ def _answer(fn: Callable[[], Any], status: int = 200) -> JSONResponse:
         return _error(422, "invalid_routing", str(exc), _problems(exc.problems))
     except InvalidMessage as exc:
         return _error(422, "invalid_request", str(exc), [e.as_dict() for e in exc.errors])
-    except UnknownDestination as exc:
+    except (UnknownDestination, ComplaintNotFound) as exc:
         return _error(404, "not_found", str(exc))
     except (destination_admin.DestinationError, keys.KeyError_) as exc:
         return _error(409, "conflict", str(exc))
@@ -194,7 +197,7 @@ def router(hub: Hub) -> APIRouter:
                     raise versions.RoutingError(f"{versions.label(version)} is not valid", problems)
             c = classify(complaint, cfg.taxonomy, cfg.areas)
             d = decide(complaint, c, ruleset, cfg.registry, cfg.taxonomy)
-            return {"classification": c.as_dict(), "decision": d.as_dict(),
+            return {"classification": c.as_dict(), "decision": d.as_dict(), "why": why.lines(c),
                     "destinations": [{"id": t.destination, "name": cfg.registry.get(t.destination).name,
                                       "rule_id": t.rule_id, "reason": t.reason} for t in d.targets]}
         return _answer(run)
@@ -206,6 +209,16 @@ def router(hub: Hub) -> APIRouter:
                    limit: int = 50, _: Principal = Depends(READER)) -> dict[str, Any]:
         return {"complaints": search(hub.store, q=q, category=category, status=status, city=city,
                                      destination=destination, channel=channel, limit=min(max(limit, 1), 500))}
+
+    @api.post("/complaints/{cid}/category", summary="Put a complaint in another category: a correction the model learns")
+    def recategorise(cid: str, body: dict[str, Any] = Body(...), who: Principal = Depends(ADMIN)) -> JSONResponse:
+        def run() -> dict[str, Any]:
+            category = body.get("category")
+            if not isinstance(category, str):
+                raise InvalidMessage("request", [FieldError("category", "is required: a taxonomy category id")])
+            return corrections.recategorise(hub.store, cid, category, _reason(body), who.actor,
+                                            hub.config.taxonomy.category_ids)
+        return _answer(run)
 
     # -- destinations ----------------------------------------------------------------------
     @api.get("/destinations", summary="Every destination with its live settings and health")

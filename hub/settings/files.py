@@ -14,6 +14,10 @@ from hub.core import policy as policy_mod
 from hub.core import schemas
 from hub.core.areas import Areas
 from hub.core.classify import Taxonomy
+from hub.core.emergency import Detector
+from hub.core.gazetteer import Gazetteer
+from hub.core import model as model_mod
+from hub.core.scope import Scope
 from hub.core.destinations import Registry
 from hub.core.errors import ConfigError, ConfigProblem
 from hub.core.rules import RuleSet, check
@@ -22,6 +26,12 @@ DEFAULT_DIR = Path(__file__).resolve().parents[2] / "config"
 FILES = {"taxonomy": "taxonomy.yaml", "areas": "areas.yaml",
          "destinations": "destinations.yaml", "rules": "rules.yaml",
          "lifecycle": "lifecycle.yaml"}
+OPTIONAL = {"lexicon": "lexicon.yaml", "emergency": "emergency.yaml", "scope": "scope.yaml",
+            "gazetteer": "gazetteer.yaml"}
+"""How the classifier reads informal text (issue 12). Without them it matches the taxonomy alone:
+a config directory made before them still loads, with a warning."""
+MODEL_FILE = "classifier-model.npz"
+"""The learned second opinion `laporhub classify train` writes; the hub runs without it."""
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -62,13 +72,14 @@ def read_documents(directory: Path, overrides: dict[str, Any] | None = None) -> 
     """Parse and schema-check each file; problems carry the file and the path inside it."""
     docs: dict[str, Any] = {}
     problems: list[ConfigProblem] = []
-    for key, filename in FILES.items():
+    for key, filename in {**FILES, **OPTIONAL}.items():
         if overrides and key in overrides:
             raw = overrides[key]
         else:
             path = directory / filename
             if not path.exists():
-                problems.append(ConfigProblem(filename, "", f"missing (looked in {directory})"))
+                severity = "warning" if key in OPTIONAL else "error"
+                problems.append(ConfigProblem(filename, "", f"missing (looked in {directory})", severity))
                 continue
             try:
                 raw = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -83,15 +94,40 @@ def read_documents(directory: Path, overrides: dict[str, Any] | None = None) -> 
     return docs, problems
 
 
+def model_path(directory: Path) -> Path:
+    """Where the learned model lives: $LAPORHUB_MODEL_PATH, else beside the configuration."""
+    return Path(os.environ.get("LAPORHUB_MODEL_PATH") or Path(directory) / MODEL_FILE)
+
+
+def classifier(docs: dict[str, Any], areas: Areas, directory: Path,
+               problems: list[ConfigProblem]) -> Taxonomy:
+    """The taxonomy with its lexicon, emergency cues, scope, gazetteer and (if trained) model."""
+    taxonomy = Taxonomy.from_config(docs["taxonomy"], docs.get("lexicon"))
+    if "emergency" in docs:
+        taxonomy.detector = Detector.from_config(docs["emergency"], taxonomy.lexicon)
+    if "scope" in docs:
+        taxonomy.scope = Scope.from_config(docs["scope"], taxonomy.lexicon)
+    if "gazetteer" in docs:
+        cities = [(c.id, (c.name, *c.aliases)) for c in areas.cities]
+        taxonomy.gazetteer = Gazetteer.from_config(docs["gazetteer"], cities)
+    path = model_path(directory)
+    try:
+        taxonomy.model = model_mod.load(path, taxonomy.category_ids)
+    except model_mod.ModelUnavailable as exc:
+        if path.exists():
+            problems.append(ConfigProblem(path.name, "", f"model not used: {exc}", "warning"))
+    return taxonomy
+
+
 def load(directory: str | Path | None = None, overrides: dict[str, Any] | None = None,
          strict: bool = True) -> tuple[HubConfig | None, list[ConfigProblem]]:
     """Load and cross-check everything; with `strict`, raise ConfigError on any error."""
     directory = Path(directory or os.environ.get("LAPORHUB_CONFIG_DIR") or DEFAULT_DIR)
     docs, problems = read_documents(directory, overrides)
     config = None
-    if len(docs) == len(FILES):
-        taxonomy = Taxonomy.from_config(docs["taxonomy"])
+    if all(key in docs for key in FILES):
         areas = Areas.from_config(docs["areas"])
+        taxonomy = classifier(docs, areas, directory, problems)
         registry = Registry.from_config(docs["destinations"], areas)
         ruleset = RuleSet.from_config(docs["rules"])
         problems.extend(check(ruleset, registry, taxonomy, areas.known, FILES["rules"]))

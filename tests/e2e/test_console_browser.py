@@ -147,6 +147,8 @@ def test_an_administrator_sends_water_complaints_elsewhere_from_the_console(hub:
                         page.click("#explain")
                         page.wait_for_selector("#explain-output table")
                         assert "Dinas Sumber Daya Air" in page.inner_text("#explain-output")
+                        # what decided: the words that counted, for an administrator to fix the vocabulary
+                        assert "tidak mengalir" in page.inner_text("#explain-output tr.why-words")
                     shoot(page, f"{name.replace('/', '-') if '/' not in name else 'complaint'}-{suffix}")
         finally:
             api.stop()

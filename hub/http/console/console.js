@@ -257,6 +257,8 @@ function pageExplain() {
         out.replaceChildren(h("section", { class: "card" },
           h("p", {}, "Category ", h("strong", {}, c.category), ` (confidence ${c.confidence.toFixed(2)}), area `,
             h("strong", {}, c.area ? c.area.city + (c.area.kecamatan ? " / " + c.area.kecamatan : "") : "unknown"), ", urgency ", h("strong", {}, c.urgency)),
+          h("h2", {}, "What decided"),
+          table(["", "why"], (r.why || []).map((w) => h("tr", { class: "why-" + w.label.replace(/ /g, "-") }, h("td", {}, w.label), h("td", {}, w.text)))),
           h("p", {}, `Rule set ${r.decision.ruleset_version}; matched: ${r.decision.matched_rules.join(", ") || "none"}`),
           table(["send to", "rule", "because"], r.destinations.map((d) => h("tr", {}, h("td", {}, d.name, h("div", { class: "muted" }, d.id)), h("td", {}, d.rule_id), h("td", {}, d.reason))))));
       } catch (e) { out.replaceChildren(h("div", { class: "notice bad" }, e.message), errorList(e.body.errors) || ""); }
