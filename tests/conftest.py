@@ -109,6 +109,17 @@ def rabbitmq_hub(amqp_url: str, database_url: str, bus_prefix: str) -> Iterator[
     hub.store.engine.dispose()
 
 
+@pytest.fixture
+def memory_hub(tmp_path: Path, bus_prefix: str) -> Iterator[Any]:
+    """A hub on the in-process bus (`memory://`) and a SQLite file of its own: for unit tests that
+    call a stage's functions directly, with no broker and no worker threads."""
+    from tests.harness import make_hub
+
+    hub = make_hub("memory://localhost/", f"sqlite:///{tmp_path / 'hub.db'}", bus_prefix)
+    yield hub
+    hub.store.engine.dispose()
+
+
 @pytest.fixture(params=["memory", pytest.param("rabbitmq", marks=pytest.mark.rabbitmq)])
 def either_bus_hub(request: pytest.FixtureRequest, tmp_path: Path, bus_prefix: str) -> Iterator[Any]:
     """A hub on the in-process bus, and one on the real RabbitMQ (own prefix, removed afterwards)."""

@@ -12,6 +12,9 @@ from fastapi.testclient import TestClient
 from hub.cli.processes import workers
 from hub.cli.receiver import Receiver
 from hub.http.app import create_app
+from hub.infra.store import delivery_id, now
+from hub.pipeline.intake import accept
+from hub.pipeline.routing import route
 from hub.settings.environment import Settings
 from hub.settings.runtime import Hub
 
@@ -72,3 +75,25 @@ def settled(hub: Hub, complaint_id: str) -> dict[str, Any] | None:
 def delete_topology(hub: Hub, amqp_url: str) -> None:
     """Remove every queue and exchange a test declared on the shared broker."""
     hub.delete_topology()
+
+
+def delivered(hub: Hub, complaint: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """A complaint accepted, routed and delivered to each of its destinations, with no bus and no
+    worker: the stages' own functions (`accept`, `route`), and each delivery recorded as the
+    dispatcher records a success. Returns the complaint id and {destination: delivery id}."""
+    cid = accept(hub.store, complaint).complaint_id
+    route(hub, cid, complaint)
+    return cid, {d["destination"]: mark_delivered(hub, cid, d["destination"])
+                 for d in hub.store.deliveries_of(cid) if d["status"] == "pending"}
+
+
+def mark_delivered(hub: Hub, complaint_id: str, destination: str) -> str:
+    """Record the complaint's delivery to `destination` as delivered (as the dispatcher does on a
+    2xx or a confirmed publish) and settle the complaint; returns the delivery id."""
+    did = delivery_id(complaint_id, destination)
+    with hub.store.begin() as conn:
+        hub.store.update_delivery(conn, did, status="delivered", delivered_at=now(), attempts=1)
+        hub.store.add_event(conn, complaint_id, "delivered", {"destination": destination, "detail": "test"},
+                            delivery_id_=did)
+        hub.store.settle_complaint(conn, complaint_id)
+    return did
