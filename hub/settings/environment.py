@@ -25,6 +25,9 @@ class Settings:
     webhook_failing_after: float = 3600.0
     # How long a starting process waits for the database or broker before it gives up.
     startup_patience: float = 120.0
+    # Issue 11: requests per key ("<count>/<seconds>", or "off"); per channel where listed.
+    rate_limit: str = "120/60"
+    rate_limits: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -45,5 +48,10 @@ class Settings:
             values["webhook_failing_after"] = float(env["LAPORHUB_WEBHOOK_FAILING_AFTER"])
         if "LAPORHUB_STARTUP_PATIENCE" in env:
             values["startup_patience"] = float(env["LAPORHUB_STARTUP_PATIENCE"])
+        if env.get("LAPORHUB_RATE_LIMIT"):
+            values["rate_limit"] = env["LAPORHUB_RATE_LIMIT"]
+        if env.get("LAPORHUB_RATE_LIMITS"):
+            values["rate_limits"] = dict(item.strip().split("=", 1) for item in env["LAPORHUB_RATE_LIMITS"].split(",")
+                                         if "=" in item)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

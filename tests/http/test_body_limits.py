@@ -40,7 +40,7 @@ def _answer(sock: socket.socket, timeout: float) -> bytes:
     sock.settimeout(timeout)
     data = b""
     try:
-        while b"\r\n\r\n" not in data or len(data) < 64:
+        while not data.rstrip().endswith(b"}"):  # the JSON error body, complete
             part = sock.recv(65536)
             if not part:
                 break
