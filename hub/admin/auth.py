@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping
 
 from fastapi import Request, Security
-from fastapi.security import APIKeyHeader, HTTPBearer
+from fastapi.security import HTTPBearer
 
 from hub.admin import keys
 from hub.admin.keys import Principal
@@ -21,9 +21,8 @@ from hub.admin.keys import Principal
 READ_ALL = ("admin", "auditor")
 # Declared for the OpenAPI document (security schemes, per-operation security); `principal` reads
 # the headers itself.
-BEARER = HTTPBearer(auto_error=False, scheme_name="bearer", description="An API key: `Authorization: Bearer <key>`")
-HEADER = APIKeyHeader(name="X-API-Key", auto_error=False, scheme_name="apiKeyHeader",
-                      description="The same API key in the X-API-Key header")
+BEARER = HTTPBearer(auto_error=False, scheme_name="bearer",
+                    description="An API key: `Authorization: Bearer <key>` (or the key alone in `X-API-Key`)")
 
 
 class Refused(Exception):
@@ -71,7 +70,7 @@ def principal(request: Request) -> Principal:
 def require(*roles: str) -> Callable[[Request], Principal]:
     """A dependency that lets only these roles through (any role if none are named)."""
 
-    def dependency(request: Request, _bearer: Any = Security(BEARER), _header: Any = Security(HEADER)) -> Principal:
+    def dependency(request: Request, _bearer: Any = Security(BEARER)) -> Principal:
         who = principal(request)
         if roles and who.role not in roles:
             raise forbidden(f"{_a(who.role)} key may not do this; it needs a key with role "
@@ -82,7 +81,7 @@ def require(*roles: str) -> Callable[[Request], Principal]:
     return dependency
 
 
-def administer(request: Request, _bearer: Any = Security(BEARER), _header: Any = Security(HEADER)) -> Principal:
+def administer(request: Request, _bearer: Any = Security(BEARER)) -> Principal:
     """For administrative routers: admins change things; auditors may only read (GET)."""
     who = principal(request)
     allowed = READ_ALL if request.method in ("GET", "HEAD") else ("admin",)

@@ -48,6 +48,8 @@ def _answer(fn: Callable[[], Any], status: int = 200) -> JSONResponse:
     """Run an administrative action; its specific errors become 4xx answers that say why."""
     try:
         return JSONResponse(fn(), status_code=status)
+    except versions.NoSuchVersion as exc:
+        return _error(404, "not_found", str(exc))
     except versions.RoutingError as exc:
         return _error(422, "invalid_routing", str(exc), _problems(exc.problems))
     except InvalidMessage as exc:
@@ -156,7 +158,7 @@ def router(hub: Hub) -> APIRouter:
         return _answer(run)
 
     @api.post("/routing/versions/{vid}/preview", summary="Impact: which recent complaints would go elsewhere")
-    def preview(vid: VersionId, limit: int = 1000, _: Principal = Depends(READER)) -> JSONResponse:
+    def preview(vid: VersionId, limit: Annotated[int, Query(ge=1, le=20000)] = 1000, _: Principal = Depends(READER)) -> JSONResponse:
         def run() -> dict[str, Any]:
             ruleset, problems = versions.validate(versions.get(hub.store, vid)["document"], hub.config)
             if ruleset is None or versions.errors_of(problems):
@@ -211,7 +213,7 @@ def router(hub: Hub) -> APIRouter:
     @api.get("/complaints", summary="Search complaints by text, id, category, status, city, destination")
     def complaints(q: str | None = None, category: str | None = None, status: str | None = None,
                    city: str | None = None, destination: str | None = None, channel: str | None = None,
-                   limit: int = 50, _: Principal = Depends(READER)) -> dict[str, Any]:
+                   limit: Annotated[int, Query(ge=1, le=500)] = 50, _: Principal = Depends(READER)) -> dict[str, Any]:
         return {"complaints": search(hub.store, q=q, category=category, status=status, city=city,
                                      destination=destination, channel=channel, limit=min(max(limit, 1), 500))}
 
@@ -281,7 +283,7 @@ def router(hub: Hub) -> APIRouter:
 
     # -- the audit -------------------------------------------------------------------------
     @api.get("/changes", summary="Every administrative change: actor, time, reason, before and after")
-    def changes(limit: int = 100, target: str | None = None, action: str | None = None,
+    def changes(limit: Annotated[int, Query(ge=1, le=1000)] = 100, target: str | None = None, action: str | None = None,
                 _: Principal = Depends(READER)) -> dict[str, Any]:
         return {"changes": audit.changes(hub.store, min(max(limit, 1), 1000), target, action)}
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+from typing import Annotated, Any, AsyncIterator
 
 import structlog
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -56,7 +56,7 @@ def create_app(hub: Hub, relay: bool = True) -> FastAPI:
     app.state.relayer = relayer
     app.state.limiter = Limiter(hub.settings.rate_limit, hub.settings.rate_limits)
     errors.install(app)
-    app.add_middleware(InputGuard)
+    app.add_middleware(InputGuard, check=contract.install(app))
     app.add_middleware(SecurityHeaders)
     docs.mount(app)
     _install_administration(app, hub)
@@ -95,7 +95,7 @@ def create_app(hub: Hub, relay: bool = True) -> FastAPI:
     app.include_router(open311_router)
 
     @app.get("/v1/complaints", summary="Most recent complaints")
-    def list_complaints(limit: int = 50, who: Principal = Depends(require())) -> JSONResponse:
+    def list_complaints(limit: Annotated[int, Query(ge=1, le=500)] = 50, who: Principal = Depends(require())) -> JSONResponse:
         return JSONResponse({"complaints": search(hub.store, limit=min(max(limit, 1), 500), **_own(who))})
 
     @app.get("/healthz", summary="Alive")
@@ -103,7 +103,6 @@ def create_app(hub: Hub, relay: bool = True) -> FastAPI:
         return {"status": "ok"}
 
     _include_operations(app, hub, relayer)
-    contract.install(app)
     return app
 
 

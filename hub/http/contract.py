@@ -8,13 +8,18 @@ tests/http/test_fuzz_contract.py holds the hub to it with schemathesis."""
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
+
+from jsonschema import Draft202012Validator
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 
 from hub.core import schemas
+from hub.core.documents import MAX_INT
+from hub.core.errors import FieldError
 from hub.http import contract_bodies as bodies
 
 SCHEMA_PREFIX = schemas.BASE_URI
@@ -143,14 +148,63 @@ def _complete(path: str, method: str, op: dict[str, Any], route: RouteContext | 
         op["security"] = [{"open311ApiKey": []}]
 
 
-def install(app: FastAPI) -> None:
-    """Serve the completed document at /openapi.json (built once, on first request)."""
+def _bound_integers(node: Any) -> None:
+    """Give every integer without bounds the hub's own (hub.core.documents.MAX_INT), as enforced."""
+    if isinstance(node, dict):
+        kinds = node.get("type")
+        if kinds == "integer" or (isinstance(kinds, list) and "integer" in kinds):
+            node.setdefault("maximum", MAX_INT)
+            node.setdefault("minimum", -MAX_INT)
+        for value in node.values():
+            _bound_integers(value)
+    elif isinstance(node, list):
+        for value in node:
+            _bound_integers(value)
+
+
+class BodyRules:
+    """Request bodies checked against the document's own schemas, so what it says is what is
+    enforced. Bodies given by a schemas/ JSON Schema are left to their endpoint, which checks them
+    with that same schema and its own error code."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+        self.rules: list[tuple[re.Pattern[str], str, Draft202012Validator]] | None = None
+
+    def _build(self) -> list[tuple[re.Pattern[str], str, Draft202012Validator]]:
+        doc = self.app.openapi()
+        rules = []
+        for path, item in doc["paths"].items():
+            for method, op in item.items():
+                schema = ((op.get("requestBody") or {}).get("content") or {}).get("application/json", {}).get("schema")
+                if not schema or set(schema) == {"$ref"}:
+                    continue
+                pattern = re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(path)) + "$")
+                rules.append((pattern, method.upper(), Draft202012Validator({**schema, "components": doc["components"]})))
+        return rules
+
+    def __call__(self, method: str, path: str, doc: Any) -> list[FieldError]:
+        if self.rules is None:
+            self.rules = self._build()
+        for pattern, verb, validator in self.rules:
+            if verb == method and pattern.match(path):
+                return sorted({FieldError(schemas.field_path(e), e.message) for e in validator.iter_errors(doc)},
+                              key=lambda e: e.field)
+        return []
+
+
+def install(app: FastAPI) -> BodyRules:
+    """Serve the completed document at /openapi.json (built once, on first request); returns the
+    request body rules for the input guard."""
     built: dict[str, Any] = {}
 
     def openapi() -> dict[str, Any]:
         if not built:
-            built.update(_document(app))
+            doc = _document(app)
+            _bound_integers(doc)
+            built.update(doc)
         return built
 
     app.openapi = openapi  # type: ignore[method-assign]
+    return BodyRules(app)
 

@@ -138,6 +138,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "description": "Classify a complaint and decide where it would go and why, with the published rules "
                        "or a given version. Nothing is stored.",
         "request": json_body({"oneOf": [ref("complaint"), obj(complaint=ref("complaint"))]}),
+        "errors": ("404",),
         "responses": {"200": ("The decision", obj(classification=OBJ, decision=OBJ, destinations=LIST))}},
     ("get", "/v1/admin/complaints"): {
         "description": "Search complaints by text, id, category, status, city, destination or channel.",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Annotated, Callable
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from hub.http import errors
@@ -21,7 +21,7 @@ def router(hub: Hub, wake_relay: Callable[[], None] = lambda: None) -> APIRouter
         return errors.json_error(404, "not_found", f"no dead letter {dead_letter_id!r}")
 
     @api.get("/dead-letters", summary="Dead letters, newest first")
-    def list_dead(stage: str | None = None, status: str = "dead", limit: int = 100) -> JSONResponse:
+    def list_dead(stage: str | None = None, status: str = "dead", limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> JSONResponse:
         if stage is not None and stage not in STAGES:
             return errors.json_error(422, "invalid_request", f"unknown stage {stage!r}",
                                      [{"field": "stage", "reason": f"must be one of {', '.join(STAGES)}"}])

@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from hub.admin.auth import Refused
 from hub.core.errors import (ComplaintNotFound, FieldError, InvalidMessage, RateLimited, TooLarge,
@@ -89,10 +90,22 @@ def answer(path: str, exc: BaseException) -> Response:
     return json_error(status, error, message, errors, headers or None)
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes at this path (Starlette's 405 names only the first route's)."""
+    found = []
+    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"):
+        probe = {**request.scope, "method": method}
+        if any(route.matches(probe)[0] == Match.FULL for route in request.app.router.routes):
+            found.append(method)
+    return found
+
+
 def install(app: FastAPI) -> None:
     """Every error type the hub raises, FastAPI's own, and anything unexpected (a 500)."""
 
     async def handle(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, StarletteHTTPException) and exc.status_code == 405:
+            exc = StarletteHTTPException(405, exc.detail, {"allow": ", ".join(allowed_methods(request))})
         if _classify(exc)[0] == 500:
             # Where it failed, not what with: messages and locals may hold personal data or keys.
             log.error("http.unexpected_error", path=request.url.path, error=exc.__class__.__name__,

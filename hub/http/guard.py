@@ -30,6 +30,7 @@ Scope = dict[str, Any]
 Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+Check = Callable[[str, str, Any], list[FieldError]]  # (method, path, document) -> field errors
 
 
 def limit_for(path: str) -> int:
@@ -73,8 +74,9 @@ def _check_form(raw: bytes) -> None:
         raise InvalidMessage("form", found)
 
 
-def check_body(path: str, content_type: str, raw: bytes) -> None:
-    """Raise the hub error for a body this endpoint must not take."""
+def check_body(method: str, path: str, content_type: str, raw: bytes, check: Check | None = None) -> None:
+    """Raise the hub error for a body this endpoint must not take; `check` holds the documented
+    request schemas."""
     kind, params = _media_type(content_type)
     if path.startswith("/open311/"):
         if kind not in FORMS:
@@ -84,16 +86,18 @@ def check_body(path: str, content_type: str, raw: bytes) -> None:
         return
     if kind != JSON or params.get("charset", "utf-8") not in ("utf-8", "utf8"):
         raise UnsupportedMediaType(content_type, f"{JSON} (UTF-8)")
-    found = documents.problems(documents.parse_json(raw))
+    doc = documents.parse_json(raw)
+    found = documents.problems(doc) or (check(method, path, doc) if check else [])
     if found:
         raise InvalidMessage("request", found)
 
 
 class InputGuard:
-    """See the module docstring; `limits` maps path patterns to byte limits."""
+    """See the module docstring."""
 
-    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], check: Check | None = None) -> None:
         self.app = app
+        self.check = check
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH", "DELETE"):
@@ -103,7 +107,7 @@ class InputGuard:
         try:
             raw = await self._read(scope, receive, limit_for(path))
             if raw:
-                check_body(path, _header(scope, b"content-type"), raw)
+                check_body(scope["method"], path, _header(scope, b"content-type"), raw, self.check)
         except (TooLarge, UnsupportedMediaType, UnreadableInput, InvalidMessage) as exc:
             await errors.answer(path, exc)(scope, receive, send)
             return

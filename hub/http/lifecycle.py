@@ -10,9 +10,9 @@ by their Standard Webhooks signature instead of an API key.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -167,7 +167,7 @@ def get_handoffs(request: Request, _: Principal = Depends(require(*READ_ALL))) -
 
 
 @router.get("/v1/admin/sla/breaches", summary="SLA breaches and their escalations, newest first")
-def get_breaches(request: Request, limit: int = 200,
+def get_breaches(request: Request, limit: Annotated[int, Query(ge=1, le=1000)] = 200,
                  _: Principal = Depends(require(*READ_ALL))) -> JSONResponse:
 
     return JSONResponse({"breaches": breaches(request.app.state.hub.store, min(max(limit, 1), 1000))})

@@ -57,6 +57,10 @@ class RoutingError(LaporHubError):
         self.problems = problems or []
 
 
+class NoSuchVersion(RoutingError):
+    """No routing version with that id (404 at the HTTP edge)."""
+
+
 @dataclass(frozen=True)
 class Published:
     version_id: int
@@ -151,7 +155,7 @@ def get(store: Store, vid: int) -> dict[str, Any]:
     with store.engine.connect() as conn:
         row = conn.execute(sa.select(routing_versions).where(routing_versions.c.id == vid)).mappings().first()
         if row is None:
-            raise RoutingError(f"no routing version {vid}")
+            raise NoSuchVersion(f"no routing version {vid}")
         pubs = _publications(conn, vid)
         live = current_id(store, conn)
     return _version(row, pubs, live, with_document=True)
@@ -207,7 +211,7 @@ def save_draft(store: Store, document: Any, *, actor: str, note: str = "",
             return vid
         row = conn.execute(sa.select(routing_versions).where(routing_versions.c.id == draft_id)).mappings().first()
         if row is None:
-            raise RoutingError(f"no routing version {draft_id}")
+            raise NoSuchVersion(f"no routing version {draft_id}")
         if _publications(conn, draft_id):
             raise RoutingError(f"{label(draft_id)} has been published; published versions never "
                                "change (save a new draft instead)")
