@@ -58,7 +58,7 @@ def _classify(exc: BaseException) -> tuple[int, str, str, list[FieldLike], dict[
     if isinstance(exc, UnsupportedMediaType):
         return 415, "unsupported_media_type", str(exc), [FieldError("content-type", f"must be {exc.wanted}")], {}
     if isinstance(exc, UnreadableInput):
-        return 400, "unreadable_body", str(exc), list(exc.errors), {}
+        return 400, "invalid_json", str(exc), list(exc.errors), {}
     if isinstance(exc, InvalidMessage):
         return 422, "invalid_request", str(exc), list(exc.errors), {}
     if isinstance(exc, RateLimited):
