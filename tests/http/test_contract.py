@@ -11,7 +11,9 @@ from typing import Any, Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from hub.cli.processes import ApiServer
 from hub.http.app import create_app
+from tests.e2e.test_console_browser import ARGS, CHROMIUM, require_browser
 from tests.harness import make_hub
 
 HTTP_METHODS = {"get", "put", "post", "delete", "patch"}
@@ -163,9 +165,6 @@ def test_swagger_ui_is_served_from_the_hub_itself(client: TestClient) -> None:
 
 @pytest.mark.browser
 def test_swagger_ui_renders_offline_under_the_content_security_policy(tmp_path: Path) -> None:
-    from hub.cli.processes import ApiServer
-    from tests.test_console_browser import ARGS, CHROMIUM, require_browser
-
     sync_playwright = require_browser()
     hub = make_hub("memory://localhost/", f"sqlite:///{tmp_path / 'docs.db'}", "docs-test")
     server = ApiServer(hub, port=0).start()
