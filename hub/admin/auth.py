@@ -12,17 +12,21 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import Request, Security
+from fastapi.security import HTTPBearer
 
 from hub.admin import keys
 from hub.admin.keys import Principal
 
 READ_ALL = ("admin", "auditor")
+# Declared for the OpenAPI document (security schemes, per-operation security); `principal` reads
+# the headers itself.
+BEARER = HTTPBearer(auto_error=False, scheme_name="bearer",
+                    description="An API key: `Authorization: Bearer <key>` (or the key alone in `X-API-Key`)")
 
 
 class Refused(Exception):
-    """401 or 403 with the reason; turned into the hub's JSON error body by `install`."""
+    """401 or 403 with the reason; hub.http.errors turns it into the JSON error body."""
 
     def __init__(self, status: int, error: str, message: str) -> None:
         super().__init__(message)
@@ -35,16 +39,6 @@ def unauthenticated(message: str) -> Refused:
 
 def forbidden(message: str) -> Refused:
     return Refused(403, "forbidden", message)
-
-
-def install(app: FastAPI) -> None:
-    """Answer `Refused` with {"error", "message"} and, for 401, a WWW-Authenticate challenge."""
-
-    @app.exception_handler(Refused)
-    async def refused(_: Request, exc: Refused) -> JSONResponse:
-        headers = {"www-authenticate": 'Bearer realm="laporhub"'} if exc.status == 401 else None
-        return JSONResponse({"error": exc.error, "message": exc.message}, status_code=exc.status,
-                            headers=headers)
 
 
 def presented_key(request: Request) -> str | None:
@@ -66,6 +60,9 @@ def principal(request: Request) -> Principal:
     found = keys.authenticate(request.app.state.hub.store, key)
     if found is None:
         raise unauthenticated("the API key is not valid: unknown, mistyped, rotated or revoked")
+    limiter = getattr(request.app.state, "limiter", None)
+    if limiter is not None:
+        limiter.spend(found)
     request.state.principal = found
     return found
 
@@ -73,7 +70,7 @@ def principal(request: Request) -> Principal:
 def require(*roles: str) -> Callable[[Request], Principal]:
     """A dependency that lets only these roles through (any role if none are named)."""
 
-    def dependency(request: Request) -> Principal:
+    def dependency(request: Request, _bearer: Any = Security(BEARER)) -> Principal:
         who = principal(request)
         if roles and who.role not in roles:
             raise forbidden(f"{_a(who.role)} key may not do this; it needs a key with role "
@@ -84,7 +81,7 @@ def require(*roles: str) -> Callable[[Request], Principal]:
     return dependency
 
 
-def administer(request: Request) -> Principal:
+def administer(request: Request, _bearer: Any = Security(BEARER)) -> Principal:
     """For administrative routers: admins change things; auditors may only read (GET)."""
     who = principal(request)
     allowed = READ_ALL if request.method in ("GET", "HEAD") else ("admin",)

@@ -183,7 +183,9 @@ def public_view(hub: Hub, full: Mapping[str, Any], state: str) -> dict[str, Any]
             timeline.append({"type": "sent", "at": at, "to": [name(x["destination"]) for x in e["targets"]]})
         elif t == "status_changed":
             item = {"type": e["to"], "at": at, "by": name(e["destination"])}
-            item.update({k: e[k] for k in ("note", "resolution_note", "photo_url", "reason") if e.get(k)})
+            item.update({k: e[k] for k in ("note", "resolution_note", "reason") if e.get(k)})
+            if str(e.get("photo_url") or "").startswith(("https://", "http://")):  # never javascript: & co
+                item["photo_url"] = e["photo_url"]
             timeline.append(item)
         elif t == "rerouted":
             timeline.append({"type": "rerouted", "at": at, "from": name(e["from"]),

@@ -87,3 +87,38 @@ class ComplaintNotFound(LaporHubError):
     def __init__(self, complaint_id: str) -> None:
         self.complaint_id = complaint_id
         super().__init__(f"no complaint {complaint_id!r}")
+
+
+class UnreadableInput(LaporHubError):
+    """A request body that cannot be read as what it claims to be (not UTF-8, not JSON, nested
+    too deeply): 400 at the HTTP edge. `errors` names where."""
+
+    def __init__(self, message: str, errors: list[FieldError]) -> None:
+        self.errors = errors
+        super().__init__(message)
+
+
+class TooLarge(LaporHubError):
+    """A body over its endpoint's size limit (413), refused while it is being read."""
+
+    def __init__(self, size: int, limit: int, *, declared: bool = False) -> None:
+        self.size, self.limit = size, limit
+        said = "declares" if declared else "is over"
+        super().__init__(f"the body {said} {size} bytes; the limit here is {limit}")
+
+
+class UnsupportedMediaType(LaporHubError):
+    """A body in a content type the endpoint does not take (415)."""
+
+    def __init__(self, got: str, wanted: str) -> None:
+        self.got, self.wanted = got, wanted
+        super().__init__(f"content-type {got or '(none)'!r} is not accepted here; send {wanted}")
+
+
+class RateLimited(LaporHubError):
+    """A key sent more requests than its allowance (429); `retry_after` in whole seconds."""
+
+    def __init__(self, retry_after: int, limit: str) -> None:
+        self.retry_after, self.limit = retry_after, limit
+        super().__init__(f"this key is over its rate limit of {limit} (requests/seconds); "
+                         f"try again in {retry_after} s")

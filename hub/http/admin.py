@@ -7,9 +7,9 @@ recorded with its actor, time, before and after (GET /v1/admin/changes).
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from typing import Annotated, Any, Callable
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body, Depends, Path, Query
 from fastapi.responses import JSONResponse
 
 from hub.admin import corrections
@@ -29,18 +29,18 @@ from hub.core.errors import (
     UnknownDestination,
 )
 from hub.core.rules import decide
+from hub.http import errors
 from hub.settings import audit, versions, workers
 from hub.settings.runtime import Hub
 
+MAX_ID = 2**31 - 1  # a routing version id the database can hold
+VersionId = Annotated[int, Path(ge=1, le=MAX_ID, description="A routing version id")]
 ADMIN = require("admin")
 READER = require(*READ_ALL)
 
 
-def _error(status: int, error: str, message: str, errors: list[dict[str, Any]] | None = None) -> JSONResponse:
-    body: dict[str, Any] = {"error": error, "message": message}
-    if errors is not None:
-        body["errors"] = errors
-    return JSONResponse(body, status_code=status)
+def _error(status: int, error: str, message: str, found: list[dict[str, Any]] | None = None) -> JSONResponse:
+    return errors.json_error(status, error, message, found)
 
 
 def _problems(problems: list[ConfigProblem]) -> list[dict[str, str]]:
@@ -51,6 +51,8 @@ def _answer(fn: Callable[[], Any], status: int = 200) -> JSONResponse:
     """Run an administrative action; its specific errors become 4xx answers that say why."""
     try:
         return JSONResponse(fn(), status_code=status)
+    except versions.NoSuchVersion as exc:
+        return _error(404, "not_found", str(exc))
     except versions.RoutingError as exc:
         return _error(422, "invalid_routing", str(exc), _problems(exc.problems))
     except InvalidMessage as exc:
@@ -61,6 +63,14 @@ def _answer(fn: Callable[[], Any], status: int = 200) -> JSONResponse:
         return _error(409, "conflict", str(exc))
     except LaporHubError as exc:
         return _error(422, "invalid_request", str(exc))
+
+
+def _hours(body: dict[str, Any], name: str, default: float, most: float = 720) -> float:
+    """A number of hours from the body: finite, 0 to `most`; else a 422 naming the field."""
+    value = body.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= most:
+        raise InvalidMessage("request", [FieldError(name, f"must be a number of hours from 0 to {most:g}")])
+    return float(value)
 
 
 def _reason(body: dict[str, Any]) -> str:
@@ -118,7 +128,7 @@ def router(hub: Hub) -> APIRouter:
         return {**versions.listing(hub.store), "running": hub.config.ruleset.version}
 
     @api.get("/routing/versions/{vid}", summary="One routing version: document and YAML")
-    def routing_version(vid: int, _: Principal = Depends(READER)) -> JSONResponse:
+    def routing_version(vid: VersionId, _: Principal = Depends(READER)) -> JSONResponse:
         return _answer(lambda: versions.get(hub.store, vid))
 
     @api.post("/routing/validate", summary="Check a rules document as `laporhub rules check` does")
@@ -141,7 +151,7 @@ def router(hub: Hub) -> APIRouter:
         return _answer(run, 201)
 
     @api.put("/routing/drafts/{vid}", summary="Change a draft that was never published")
-    def edit_draft(vid: int, body: dict[str, Any] = Body(...), who: Principal = Depends(ADMIN)) -> JSONResponse:
+    def edit_draft(vid: VersionId, body: dict[str, Any] = Body(...), who: Principal = Depends(ADMIN)) -> JSONResponse:
         def run() -> dict[str, Any]:
             versions.save_draft(hub.store, _document(body), actor=who.actor,
                                 note=str(body.get("note") or ""), draft_id=vid)
@@ -151,7 +161,7 @@ def router(hub: Hub) -> APIRouter:
         return _answer(run)
 
     @api.post("/routing/versions/{vid}/preview", summary="Impact: which recent complaints would go elsewhere")
-    def preview(vid: int, limit: int = 1000, _: Principal = Depends(READER)) -> JSONResponse:
+    def preview(vid: VersionId, limit: Annotated[int, Query(ge=1, le=20000)] = 1000, _: Principal = Depends(READER)) -> JSONResponse:
         def run() -> dict[str, Any]:
             ruleset, problems = versions.validate(versions.get(hub.store, vid)["document"], hub.config)
             if ruleset is None or versions.errors_of(problems):
@@ -161,7 +171,7 @@ def router(hub: Hub) -> APIRouter:
         return _answer(run)
 
     @api.post("/routing/versions/{vid}/publish", summary="Publish a version; every router switches within seconds")
-    def publish(vid: int, body: dict[str, Any] = Body(...), who: Principal = Depends(ADMIN)) -> JSONResponse:
+    def publish(vid: VersionId, body: dict[str, Any] = Body(...), who: Principal = Depends(ADMIN)) -> JSONResponse:
         def run() -> dict[str, Any]:
             out = versions.publish(hub.store, vid, hub.config, actor=who.actor, reason=_reason(body))
             hub.refresh(force=True)
@@ -172,7 +182,7 @@ def router(hub: Hub) -> APIRouter:
     def rollback(body: dict[str, Any] = Body(...), who: Principal = Depends(ADMIN)) -> JSONResponse:
         def run() -> dict[str, Any]:
             vid = body.get("version")
-            if not isinstance(vid, int):
+            if not isinstance(vid, int) or isinstance(vid, bool) or not 1 <= vid <= MAX_ID:
                 raise InvalidMessage("request", [FieldError("version", "the version id to go back to (an integer)")])
             out = versions.publish(hub.store, vid, hub.config, actor=who.actor, reason=_reason(body), rollback=True)
             hub.refresh(force=True)
@@ -185,7 +195,7 @@ def router(hub: Hub) -> APIRouter:
                 "routers": workers.listing(hub.store, "router"), "dispatchers": workers.listing(hub.store, "dispatcher")}
 
     @api.post("/explain", summary="Where a complaint would go and why (published rules or a version)")
-    def explain(body: dict[str, Any] = Body(...), version: int | None = None,
+    def explain(body: dict[str, Any] = Body(...), version: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
                 _: Principal = Depends(READER)) -> JSONResponse:
         def run() -> dict[str, Any]:
             complaint = schemas.validate("complaint", body.get("complaint", body))
@@ -206,7 +216,7 @@ def router(hub: Hub) -> APIRouter:
     @api.get("/complaints", summary="Search complaints by text, id, category, status, city, destination")
     def complaints(q: str | None = None, category: str | None = None, status: str | None = None,
                    city: str | None = None, destination: str | None = None, channel: str | None = None,
-                   limit: int = 50, _: Principal = Depends(READER)) -> dict[str, Any]:
+                   limit: Annotated[int, Query(ge=1, le=500)] = 50, _: Principal = Depends(READER)) -> dict[str, Any]:
         return {"complaints": search(hub.store, q=q, category=category, status=status, city=city,
                                      destination=destination, channel=channel, limit=min(max(limit, 1), 500))}
 
@@ -254,7 +264,7 @@ def router(hub: Hub) -> APIRouter:
     def rotate(dest_id: str, body: dict[str, Any] = Body(...), who: Principal = Depends(ADMIN)) -> JSONResponse:
         return _answer(lambda: destination_admin.rotate_secret(
             hub, dest_id, actor=who.actor, reason=_reason(body),
-            overlap_hours=float(body.get("overlap_hours", 24)), secret=body.get("secret")))
+            overlap_hours=_hours(body, "overlap_hours", 24), secret=body.get("secret")))
 
     @api.post("/destinations/{dest_id}/test", summary="Send a marked test delivery now and show the outcome")
     def test(dest_id: str, who: Principal = Depends(ADMIN)) -> JSONResponse:
@@ -286,7 +296,7 @@ def router(hub: Hub) -> APIRouter:
 
     # -- the audit -------------------------------------------------------------------------
     @api.get("/changes", summary="Every administrative change: actor, time, reason, before and after")
-    def changes(limit: int = 100, target: str | None = None, action: str | None = None,
+    def changes(limit: Annotated[int, Query(ge=1, le=1000)] = 100, target: str | None = None, action: str | None = None,
                 _: Principal = Depends(READER)) -> dict[str, Any]:
         return {"changes": audit.changes(hub.store, min(max(limit, 1), 1000), target, action)}
 

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-import json
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+from typing import Annotated, Any, AsyncIterator
 
 import structlog
-from fastapi import Depends, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from hub.admin import auth
 from hub.admin.auth import Principal, administer, may_submit, require
 from hub.admin.search import search
-from hub.core import schemas
+from hub.admin.limits import Limiter
+from hub.core import documents, schemas
 from hub.core.errors import FieldError, InvalidMessage
 from hub.http import admin as admin_api
-from hub.http import console, health
+from hub.http import console, contract, docs, errors, health
 from hub.http import deadletters as admin
+from hub.http.guard import InputGuard
+from hub.http.headers import SecurityHeaders
 from hub.http.lifecycle import router as lifecycle_router
 from hub.http.open311 import router as open311_router
 from hub.infra.outbox import RelayThread
@@ -29,14 +28,9 @@ from hub.settings.runtime import Hub
 
 log = structlog.get_logger("hub.http.app")
 
-MAX_BODY = 256 * 1024
 
-
-def _error(status: int, error: str, message: str, errors: list[FieldError] | None = None) -> JSONResponse:
-    body: dict[str, Any] = {"error": error, "message": message}
-    if errors is not None:
-        body["errors"] = [e.as_dict() for e in errors]
-    return JSONResponse(body, status_code=status)
+def _error(status: int, error: str, message: str, found: list[FieldError] | None = None) -> JSONResponse:
+    return errors.json_error(status, error, message, found)
 
 
 def create_app(hub: Hub, relay: bool = True) -> FastAPI:
@@ -55,19 +49,17 @@ def create_app(hub: Hub, relay: bool = True) -> FastAPI:
         version="0.1.0",
         description="Routing and integration hub for citizen complaints.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.hub = hub
     app.state.relayer = relayer
+    app.state.limiter = Limiter(hub.settings.rate_limit, hub.settings.rate_limits)
+    errors.install(app)
+    app.add_middleware(InputGuard, check=contract.install(app))
+    app.add_middleware(SecurityHeaders)
+    docs.mount(app)
     _install_administration(app, hub)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return _error(exc.status_code, "http_error", str(exc.detail))
-
-    @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errs = [FieldError(".".join(str(p) for p in e["loc"][1:]) or "$", e["msg"]) for e in exc.errors()]
-        return _error(422, "invalid_request", "the request is not valid", errs)
 
     @app.post(
         "/v1/complaints",
@@ -80,14 +72,7 @@ def create_app(hub: Hub, relay: bool = True) -> FastAPI:
                    422: {"description": "Invalid: each field named with the reason"}},
     )
     async def submit(request: Request, who: Principal = Depends(require("channel"))) -> JSONResponse:
-        raw = await request.body()
-        if len(raw) > MAX_BODY:
-            return _error(413, "too_large", f"body is {len(raw)} bytes; the limit is {MAX_BODY}")
-        try:
-            doc = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            return _error(400, "invalid_json", "body is not valid JSON",
-                          [FieldError("$", f"not valid JSON: {exc}")])
+        doc = documents.parse_json(await request.body())  # size, type and content checked by InputGuard
         found = schemas.errors("complaint", doc)
         if found:
             return _error(422, "invalid_complaint", "the complaint is not valid", found)
@@ -110,7 +95,7 @@ def create_app(hub: Hub, relay: bool = True) -> FastAPI:
     app.include_router(open311_router)
 
     @app.get("/v1/complaints", summary="Most recent complaints")
-    def list_complaints(limit: int = 50, who: Principal = Depends(require())) -> JSONResponse:
+    def list_complaints(limit: Annotated[int, Query(ge=1, le=500)] = 50, who: Principal = Depends(require())) -> JSONResponse:
         return JSONResponse({"complaints": search(hub.store, limit=min(max(limit, 1), 500), **_own(who))})
 
     @app.get("/healthz", summary="Alive")
@@ -118,7 +103,6 @@ def create_app(hub: Hub, relay: bool = True) -> FastAPI:
         return {"status": "ok"}
 
     _include_operations(app, hub, relayer)
-
     return app
 
 
@@ -136,7 +120,6 @@ def _own(who: Principal) -> dict[str, str]:
 def _install_administration(app: FastAPI, hub: Hub) -> None:
     """Access control's error answers, the /v1/admin API and the /admin console."""
 
-    auth.install(app)
     app.include_router(admin_api.router(hub))
     console.mount(app)
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Annotated, Callable
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
+from hub.http import errors
 from hub.pipeline import deadletter
 from hub.settings.runtime import Hub
 
@@ -17,15 +18,13 @@ def router(hub: Hub, wake_relay: Callable[[], None] = lambda: None) -> APIRouter
     api = APIRouter(prefix="/v1/admin", tags=["admin"])
 
     def not_found(dead_letter_id: str) -> JSONResponse:
-        return JSONResponse({"error": "not_found", "message": f"no dead letter {dead_letter_id!r}"},
-                            status_code=404)
+        return errors.json_error(404, "not_found", f"no dead letter {dead_letter_id!r}")
 
     @api.get("/dead-letters", summary="Dead letters, newest first")
-    def list_dead(stage: str | None = None, status: str = "dead", limit: int = 100) -> JSONResponse:
+    def list_dead(stage: str | None = None, status: str = "dead", limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> JSONResponse:
         if stage is not None and stage not in STAGES:
-            return JSONResponse({"error": "invalid_request", "message": f"unknown stage {stage!r}",
-                                 "errors": [{"field": "stage", "reason": f"must be one of {', '.join(STAGES)}"}]},
-                                status_code=422)
+            return errors.json_error(422, "invalid_request", f"unknown stage {stage!r}",
+                                     [{"field": "stage", "reason": f"must be one of {', '.join(STAGES)}"}])
         found = deadletter.list_(hub.store, stage=stage, status=None if status == "all" else status,
                                  limit=min(max(limit, 1), 1000))
         return JSONResponse({"dead_letters": found})

@@ -10,9 +10,9 @@ by their Standard Webhooks signature instead of an API key.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -22,17 +22,14 @@ from hub.aftercare.scheduler import breaches
 from hub.core import signing
 from hub.core.errors import ComplaintNotFound, FieldError, InvalidMessage
 from hub.core.lifecycle import IllegalTransition
+from hub.http import errors
 from hub.settings.runtime import Hub
 
 router = APIRouter()
-MAX_BODY = 64 * 1024
 
 
-def _error(code: int, error: str, message: str, errors: list[FieldError] | None = None, **extra: Any) -> JSONResponse:
-    body: dict[str, Any] = {"error": error, "message": message, **extra}
-    if errors is not None:
-        body["errors"] = [e.as_dict() for e in errors]
-    return JSONResponse(body, status_code=code)
+def _error(code: int, error: str, message: str, found: list[FieldError] | None = None, **extra: Any) -> JSONResponse:
+    return errors.json_error(code, error, message, found, **extra)
 
 
 def _conflict(exc: IllegalTransition) -> JSONResponse:
@@ -70,8 +67,6 @@ async def post_status(complaint_id: str, request: Request) -> JSONResponse:
 def _status_update(request: Request, complaint_id: str, raw: bytes) -> JSONResponse:
     """The work of `post_status`, off the event loop: verifying and applying it use the store."""
     hub: Hub = request.app.state.hub
-    if len(raw) > MAX_BODY:
-        return _error(413, "too_large", f"body is {len(raw)} bytes; the limit is {MAX_BODY}")
     try:
         doc = _json(raw)
     except InvalidMessage as exc:
@@ -172,7 +167,7 @@ def get_handoffs(request: Request, _: Principal = Depends(require(*READ_ALL))) -
 
 
 @router.get("/v1/admin/sla/breaches", summary="SLA breaches and their escalations, newest first")
-def get_breaches(request: Request, limit: int = 200,
+def get_breaches(request: Request, limit: Annotated[int, Query(ge=1, le=1000)] = 200,
                  _: Principal = Depends(require(*READ_ALL))) -> JSONResponse:
 
     return JSONResponse({"breaches": breaches(request.app.state.hub.store, min(max(limit, 1), 1000))})

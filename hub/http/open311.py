@@ -8,6 +8,7 @@ Errors are the spec's `[{"code", "description"}]` with HTTP 400, 403 or 404.
 from __future__ import annotations
 
 import inspect
+import math
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping
 from xml.etree import ElementTree as ET
@@ -20,7 +21,8 @@ from starlette.concurrency import run_in_threadpool
 from hub.admin import keys
 from hub.aftercare import open311_sync, status
 from hub.core import lifecycle
-from hub.core.errors import InvalidMessage
+from hub.core.errors import InvalidMessage, RateLimited
+from hub.http import errors
 from hub.infra.store import aware, complaints, deliveries, events
 from hub.pipeline.intake import accept
 from hub.settings.runtime import Hub
@@ -32,8 +34,8 @@ DEFAULT_DAYS = 90
 
 
 class Open311Error(Exception):
-    def __init__(self, status: int, code: int, description: str) -> None:
-        self.status, self.code, self.description = status, code, description
+    def __init__(self, status: int, code: int, description: str, headers: dict[str, str] | None = None) -> None:
+        self.status, self.code, self.description, self.headers = status, code, description, headers
 
 
 def iso(value: datetime | None) -> str | None:
@@ -72,8 +74,7 @@ def _respond(fmt: str, data: Any, root: str, item: str | None, status: int = 200
 
 
 def _error(fmt: str, exc: Open311Error) -> Response:
-    return _respond(fmt if fmt in FORMATS else "json", [{"code": exc.code, "description": exc.description}],
-                    "errors", "error", exc.status)
+    return errors.open311_error(exc.status, exc.description, fmt if fmt in FORMATS else "json", exc.headers)
 
 
 def _fmt(fmt: str | None) -> str:
@@ -117,9 +118,12 @@ def _complaint_from_form(hub: Hub, form: Mapping[str, str]) -> dict[str, Any]:
     location: dict[str, Any] = {}
     if form.get("lat") and form.get("long"):
         try:
-            location.update(latitude=float(form["lat"]), longitude=float(form["long"]))
+            lat, long = float(form["lat"]), float(form["long"])
         except ValueError:
             raise Open311Error(400, 400, "lat and long must be numbers") from None
+        if not (math.isfinite(lat) and math.isfinite(long) and -90 <= lat <= 90 and -180 <= long <= 180):
+            raise Open311Error(400, 400, "lat and long must be finite WGS-84 degrees (lat -90..90, long -180..180)")
+        location.update(latitude=lat, longitude=long)
     if form.get("address_string"):
         location["address"] = form["address_string"]
     if form.get("address_id"):
@@ -257,7 +261,7 @@ def _bind(handler, with_fmt: bool, path: str):
 @_route("/discovery")
 async def discovery(request: Request, fmt: str) -> Response:
     hub: Hub = request.app.state.hub
-    base = f"{hub.settings.public_url.rstrip('/')}/open311/v2/"
+    base = f"{hub.settings.public_url.rstrip('/')}/open311/v2"  # clients append "/services.xml"
     doc = {"changeset": "2026-11-29T00:00:00Z", "contact": "LaporHub operators (Diskominfotik DKI Jakarta)",
            "key_service": "Reading needs no key; filing needs a channel api_key from the LaporHub administrators.",
            "endpoints": [{"specification": "http://wiki.open311.org/GeoReport_v2", "url": base,
@@ -288,10 +292,14 @@ async def post_request(request: Request, fmt: str) -> Response:
 
 def _file_request(request: Request, hub: Hub, fmt: str, form: dict[str, str]) -> Response:
     """The work of `post_request`, off the event loop: it stores the complaint."""
-    who = keys.authenticate(hub.store, form.get("api_key", ""))
+    who = keys.authenticate(hub.store, form.get("api_key") or request.query_params.get("api_key", ""))
     if who is None or who.role != "channel":
         raise Open311Error(403, 403, "api_key is missing or not a valid channel key "
                                      "(ask an administrator: laporhub keys create --role channel)")
+    try:
+        request.app.state.limiter.spend(who)
+    except RateLimited as exc:
+        raise Open311Error(429, 429, str(exc), {"retry-after": str(exc.retry_after)}) from None
     complaint = {**_complaint_from_form(hub, form), "channel": who.scope}
     try:
         result = accept(hub.store, complaint, actor="open311")

@@ -32,6 +32,9 @@ class Settings:
     reconcile_grace: float = 300.0
     # How long a dispatcher's claim on a delivery lasts unless renewed (renewed every third of it).
     lease_seconds: float = 60.0
+    # Issue 11: requests per key ("<count>/<seconds>", or "off"); per channel where listed.
+    rate_limit: str = "120/60"
+    rate_limits: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -58,5 +61,10 @@ class Settings:
             values["reconcile_grace"] = float(env["LAPORHUB_RECONCILE_GRACE"])
         if "LAPORHUB_STARTUP_PATIENCE" in env:
             values["startup_patience"] = float(env["LAPORHUB_STARTUP_PATIENCE"])
+        if env.get("LAPORHUB_RATE_LIMIT"):
+            values["rate_limit"] = env["LAPORHUB_RATE_LIMIT"]
+        if env.get("LAPORHUB_RATE_LIMITS"):
+            values["rate_limits"] = dict(item.strip().split("=", 1) for item in env["LAPORHUB_RATE_LIMITS"].split(",")
+                                         if "=" in item)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 import yaml
 
 from hub.core import schemas
+from hub.core.documents import load_yaml
 from hub.core.classify import classify
 from hub.core.errors import ConfigProblem, LaporHubError
 from hub.core.rules import RuleSet, check, decide
@@ -56,6 +57,10 @@ class RoutingError(LaporHubError):
         self.problems = problems or []
 
 
+class NoSuchVersion(RoutingError):
+    """No routing version with that id (404 at the HTTP edge)."""
+
+
 @dataclass(frozen=True)
 class Published:
     version_id: int
@@ -68,9 +73,10 @@ def label(version_id: int) -> str:
 
 
 def parse(text: str) -> tuple[Any, list[ConfigProblem]]:
-    """YAML (or JSON) text to a document, or the line and column of the syntax error."""
+    """YAML (or JSON) text to a document, or the line and column of the syntax error (aliases
+    only within a small budget: this text comes from the admin API)."""
     try:
-        return yaml.safe_load(text), []
+        return load_yaml(text), []
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -149,7 +155,7 @@ def get(store: Store, vid: int) -> dict[str, Any]:
     with store.engine.connect() as conn:
         row = conn.execute(sa.select(routing_versions).where(routing_versions.c.id == vid)).mappings().first()
         if row is None:
-            raise RoutingError(f"no routing version {vid}")
+            raise NoSuchVersion(f"no routing version {vid}")
         pubs = _publications(conn, vid)
         live = current_id(store, conn)
     return _version(row, pubs, live, with_document=True)
@@ -205,7 +211,7 @@ def save_draft(store: Store, document: Any, *, actor: str, note: str = "",
             return vid
         row = conn.execute(sa.select(routing_versions).where(routing_versions.c.id == draft_id)).mappings().first()
         if row is None:
-            raise RoutingError(f"no routing version {draft_id}")
+            raise NoSuchVersion(f"no routing version {draft_id}")
         if _publications(conn, draft_id):
             raise RoutingError(f"{label(draft_id)} has been published; published versions never "
                                "change (save a new draft instead)")

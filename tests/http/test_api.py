@@ -89,7 +89,8 @@ def test_admin_view_explains_classification_decision_deliveries_and_timeline(hub
 
 def test_openapi_document_describes_the_complaint_body(client: TestClient) -> None:
     doc = client.get("/openapi.json").json()
-    body = doc["paths"]["/v1/complaints"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    ref = doc["paths"]["/v1/complaints"]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    body = doc["components"]["schemas"][ref.rsplit("/", 1)[1]]
     assert "text" in body["required"] and "location" in body["properties"]
 
 

@@ -1,0 +1,241 @@
+"""What each operation takes and answers, for the OpenAPI document (hub.http.contract): request
+bodies by the JSON Schemas in schemas/ where one exists, success bodies with the fields clients
+rely on, and the error answers beyond those every operation of its kind has."""
+
+from __future__ import annotations
+
+from typing import Any
+
+REF = "#/components/schemas/"
+STR, INT, BOOL, NUM = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}, {"type": "number"}
+OPT_STR = {"type": ["string", "null"]}
+LIST, OBJ = {"type": "array"}, {"type": "object"}
+
+
+def obj(**props: Any) -> dict[str, Any]:
+    """An object that has at least these fields (more may come: clients ignore what they do not know)."""
+    return {"type": "object", "required": sorted(props), "properties": props}
+
+
+def listing(name: str, item: dict[str, Any] = OBJ) -> dict[str, Any]:
+    return obj(**{name: {"type": "array", "items": item}})
+
+
+def json_body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": REF + name}
+
+
+REASON = obj(reason={"type": "string", "minLength": 1, "description": "Why, for the audit"})
+# The document is checked by the endpoint (against components/schemas/rules and the hub's
+# destinations), which names every problem; here it need only be an object.
+RULES = {"type": "object", "description": "The rules as `document` (JSON, see the rules schema) or `yaml` (text)",
+         "properties": {"document": OBJ, "yaml": {"type": "string"}, "note": STR, "based_on": INT}}
+DESTINATION = obj(id=STR, name=STR, kind=STR, adapter=STR, options=OBJ, paused=BOOL)
+KEY = obj(id=STR, name=STR, role=STR, scope=OPT_STR)
+ISSUED = obj(id=STR, name=STR, role=STR, key={"type": "string", "description": "Shown this once only"})
+PUBLISHED = obj(published=INT, label=STR, previous={"type": ["integer", "null"]}, generation=INT)
+DRAFT = obj(id=INT, label=STR, valid=BOOL, errors=LIST)
+REQUEST_311 = obj(service_request_id=STR, status={"enum": ["open", "closed"]}, service_code=STR,
+                  requested_datetime=OPT_STR)
+FORM_311 = {"type": "object", "required": ["service_code"], "properties": {
+    "api_key": STR, "service_code": STR, "lat": STR, "long": STR, "address_string": STR, "address_id": STR,
+    "description": {"type": "string", "maxLength": 4000}, "first_name": STR, "last_name": STR, "email": STR,
+    "phone": STR, "media_url": STR, "attribute[kota]": STR, "attribute[kelurahan]": STR}}
+UPDATE_311 = {"type": "object", "required": ["api_key", "service_request_id", "status"], "properties": {
+    "api_key": STR, "service_request_id": STR, "update_id": STR, "status": STR, "description": STR,
+    "updated_datetime": STR, "media_url": STR}}
+
+COMPONENTS: dict[str, Any] = {
+    "Error": {"type": "object", "required": ["error", "message", "errors"], "properties": {
+        "error": {"type": "string", "description": "A stable code, e.g. invalid_request, too_large"},
+        "message": {"type": "string", "description": "What is wrong, for a person"},
+        "errors": {"type": "array", "items": {"type": "object", "required": ["field", "reason"], "properties": {
+            "field": {"type": "string", "description": "Dotted path into the input ($ for all of it)"},
+            "reason": {"type": "string"}}}}}},
+    "Open311Errors": {"type": "array", "minItems": 1, "items": {
+        "type": "object", "required": ["code", "description"],
+        "properties": {"code": {"type": "integer"}, "description": {"type": "string"}}}},
+}
+
+OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
+    ("post", "/v1/complaints"): {
+        "description": "A citizen channel submits a complaint; it is classified and routed after the answer. "
+                       "The same channel and external_ref twice returns the first complaint (200).",
+        "request": json_body(ref("complaint")),
+        "responses": {"201": ("Accepted; routing follows", obj(id=STR, created=BOOL, url=STR)),
+                      "200": ("Already submitted with this channel and external_ref", obj(id=STR, created=BOOL, url=STR))}},
+    ("get", "/v1/complaints"): {
+        "description": "The most recent complaints this key may see: a channel's own, a destination's deliveries, "
+                       "or all for admins and auditors.",
+        "responses": {"200": ("Newest first", listing("complaints"))}},
+    ("get", "/v1/complaints/{complaint_id}"): {
+        "description": "A complaint as its citizen sees it: state, who handles it and the public timeline. "
+                       "A channel reads what it submitted, a destination what was delivered to it.",
+        "responses": {"200": ("The public view", obj(id=STR, state=STR, timeline=LIST))}},
+    ("post", "/v1/complaints/{complaint_id}/status"): {
+        "request": json_body(ref("status-update")), "errors": ("401", "403", "404", "409"),
+        "who": "Needs no key: signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature) "
+               "with the destination's secret.",
+        "responses": {"200": ("Applied, or a repeat of an applied update_id",
+                              obj(complaint_id=STR, state=STR, complaint_state=STR, duplicate=BOOL))}},
+    ("post", "/v1/complaints/{complaint_id}/feedback"): {
+        "description": "The citizen confirms a resolution, reopens it with a reason within the reopen window "
+                       "(it goes back to the destination that resolved it), or rates it 1-5. Only the channel "
+                       "the complaint came through speaks for its citizen.",
+        "request": json_body(ref("feedback")), "errors": ("409",),
+        "responses": {"200": ("Recorded", obj(id=STR, state=STR))}},
+    ("get", "/v1/admin/complaints/{complaint_id}"): {
+        "description": "A complaint in full: classification with its evidence, the routing decision, every "
+                       "delivery and the internal timeline.",
+        "responses": {"200": ("The full view", obj(id=STR, state=STR, deliveries=LIST, timeline=LIST))}},
+    ("get", "/v1/reports/handoffs"): {
+        "description": "How complaints moved between destinations: rejections and transfers by pair and by "
+                       "category, with the median time each hop cost the citizen.",
+        "responses": {"200": ("The report", obj(hops=INT, by_pair=LIST, by_category=LIST))}},
+    ("get", "/v1/admin/sla/breaches"): {
+        "description": "Deliveries that went past their acknowledge or resolve target, with the escalations sent.",
+        "responses": {"200": ("Newest first", listing("breaches"))}},
+    ("get", "/v1/admin/whoami"): {
+        "description": "Which key this is: its id, name, role and scope. Useful to check a key before using it.",
+        "responses": {"200": ("The key", obj(key_id=STR, name=STR, role=STR, scope=OPT_STR))}},
+    ("get", "/v1/admin/routing"): {
+        "description": "Every routing version (drafts and published), which one is published, the publication "
+                       "history and the version this API process runs.",
+        "responses": {"200": ("The versions", obj(versions=LIST, history=LIST, running=STR))}},
+    ("get", "/v1/admin/routing/versions/{vid}"): {
+        "description": "One routing version: its rules document, the same as YAML, and when it was published.",
+        "responses": {"200": ("The version", obj(id=INT, label=STR, status=STR, document=OBJ, yaml=STR))}},
+    ("post", "/v1/admin/routing/validate"): {
+        "description": "Check a rules document without saving it: schema errors, unknown destinations, "
+                       "categories no rule reaches, shadowed rules.",
+        "request": json_body(RULES),
+        "responses": {"200": ("The findings", obj(valid=BOOL, errors=LIST, yaml=STR))}},
+    ("post", "/v1/admin/routing/drafts"): {
+        "description": "Save a full rules document as a new draft; it is checked, and a draft with errors "
+                       "is kept but cannot be published.",
+        "request": json_body(RULES), "errors": ("409",), "responses": {"201": ("Saved", DRAFT)}},
+    ("put", "/v1/admin/routing/drafts/{vid}"): {
+        "description": "Replace the document of a draft that was never published.",
+        "request": json_body(RULES), "errors": ("409",), "responses": {"200": ("Saved", DRAFT)}},
+    ("post", "/v1/admin/routing/versions/{vid}/preview"): {
+        "description": "Route recent complaints with this version and list those that would go elsewhere, "
+                       "by rule. Nothing is changed.",
+        "responses": {"200": ("The impact", obj(examined=INT, changed=INT, moves=LIST))}},
+    ("post", "/v1/admin/routing/versions/{vid}/publish"): {
+        "description": "Publish a version; every router switches to it within seconds. The reason is audited.",
+        "request": json_body(REASON), "errors": ("409",), "responses": {"200": ("Published", PUBLISHED)}},
+    ("post", "/v1/admin/routing/rollback"): {
+        "description": "Publish an earlier version again, with a reason for the audit.",
+        "request": json_body(obj(version=INT, reason=STR)), "errors": ("404", "409"),
+        "responses": {"200": ("Published", PUBLISHED)}},
+    ("get", "/v1/admin/routing/routers"): {
+        "description": "Every running router and dispatcher and the routing version it runs, so an admin can "
+                       "see a publication arrive.",
+        "responses": {"200": ("The processes", obj(routers=LIST, dispatchers=LIST))}},
+    ("post", "/v1/admin/explain"): {
+        "description": "Classify a complaint and decide where it would go and why, with the published rules "
+                       "or a given version. Nothing is stored.",
+        "request": json_body({"oneOf": [ref("complaint"), obj(complaint=ref("complaint"))]}),
+        "errors": ("404",),
+        "responses": {"200": ("The decision", obj(classification=OBJ, decision=OBJ, destinations=LIST))}},
+    ("get", "/v1/admin/complaints"): {
+        "description": "Search complaints by text, id, category, status, city, destination or channel.",
+        "responses": {"200": ("Newest first", listing("complaints"))}},
+    ("get", "/v1/admin/destinations"): {
+        "description": "Every destination with its live settings, and its health (queue depth, failing "
+                       "spells) unless health=false.",
+        "responses": {"200": ("The destinations", listing("destinations", DESTINATION))}},
+    ("get", "/v1/admin/destinations/{dest_id}"): {
+        "description": "One destination with its live settings and health.",
+        "responses": {"200": ("The destination", DESTINATION)}},
+    ("put", "/v1/admin/destinations/{dest_id}"): {
+        "description": "Add a destination or replace its definition (checked like destinations.yaml).",
+        "request": json_body(obj(reason=STR, destination=OBJ)), "errors": ("409",),
+        "responses": {"200": ("Saved", DESTINATION)}},
+    ("post", "/v1/admin/destinations/{dest_id}/pause"): {
+        "description": "Hold deliveries to a destination; they wait in its queue and nothing is lost.",
+        "request": json_body(REASON), "errors": ("409",), "responses": {"200": ("Paused", DESTINATION)}},
+    ("post", "/v1/admin/destinations/{dest_id}/resume"): {
+        "description": "Deliver to a paused destination again, starting with what waited.",
+        "request": json_body(REASON), "errors": ("409",), "responses": {"200": ("Resumed", DESTINATION)}},
+    ("post", "/v1/admin/destinations/{dest_id}/rotate-secret"): {
+        "description": "Give a webhook destination a new signing secret; the old one keeps signing for "
+                       "overlap_hours (0 to 720, default 24).",
+        "request": json_body({**REASON, "properties": {**REASON["properties"], "secret": STR,
+                                                       "overlap_hours": {"type": "number", "minimum": 0, "maximum": 720}}}),
+        "errors": ("409",), "responses": {"200": ("Rotated", obj(destination=STR, secret=STR))}},
+    ("post", "/v1/admin/destinations/{dest_id}/test"): {
+        "description": "Send a marked test delivery to the destination now and show the outcome.",
+        "errors": ("409",), "responses": {"200": ("The outcome", obj(destination=STR, outcome=STR))}},
+    ("get", "/v1/admin/keys"): {
+        "description": "Every API key's id, name, role and scope (never the key itself).",
+        "responses": {"200": ("The keys", obj(keys={"type": "array", "items": KEY}, roles=OBJ))}},
+    ("post", "/v1/admin/keys"): {
+        "description": "Create a key for a role (and a scope: a channel or destination id); the answer is "
+                       "the only time the key is shown.",
+        "request": json_body(obj(name=STR, role=STR, reason=STR)), "errors": ("409",),
+        "responses": {"201": ("Created", ISSUED)}},
+    ("post", "/v1/admin/keys/{key_id}/rotate"): {
+        "description": "Replace a key with a new one; the old one stops working at once.",
+        "request": json_body(REASON), "errors": ("409",), "responses": {"200": ("The new key", ISSUED)}},
+    ("post", "/v1/admin/keys/{key_id}/revoke"): {
+        "description": "Revoke a key; it stops working at once.",
+        "request": json_body(REASON), "errors": ("409",), "responses": {"200": ("Revoked", KEY)}},
+    ("get", "/v1/admin/changes"): {
+        "description": "The audit: every administrative change with its actor, time, reason, before and after.",
+        "responses": {"200": ("Newest first", listing("changes"))}},
+    ("get", "/v1/admin/dead-letters"): {
+        "description": "Messages no stage could handle, with the stage, the reason and the original body.",
+        "responses": {"200": ("Newest first", listing("dead_letters"))}},
+    ("delete", "/v1/admin/dead-letters"): {
+        "description": "Purge dead letters: all, one stage's, or those with a status.",
+        "responses": {"200": ("How many", obj(purged=INT))}},
+    ("get", "/v1/admin/dead-letters/{dead_letter_id}"): {
+        "description": "One dead letter with its reason, field errors and original body.",
+        "responses": {"200": ("The dead letter", obj(id=STR, stage=STR))}},
+    ("post", "/v1/admin/dead-letters/{dead_letter_id}/replay"): {
+        "description": "Send the original message back to its stage's input; replaying twice sends it once.",
+        "responses": {"202": ("Replayed", obj(replayed=BOOL)), "200": ("Already replayed", obj(replayed=BOOL))}},
+    ("get", "/healthz"): {"description": "The process is alive (for a liveness probe).",
+                          "responses": {"200": ("Alive", obj(status=STR))}},
+    ("get", "/readyz"): {
+        "description": "The broker and the store answer (for a readiness probe); 503 names what does not.",
+        "responses": {"200": ("Ready", obj(status=STR, checks=OBJ))}, "errors": ()},
+    ("get", "/open311/v2/discovery"): {
+        "description": "GeoReport v2 discovery: the endpoint's base url, formats and contact.",
+        "responses": {"200": ("Discovery", obj(endpoints=LIST))}},
+    ("get", "/open311/v2/services"): {
+        "description": "GeoReport v2 service list: one service per complaint category.",
+        "responses": {"200": ("Services", {"type": "array", "items": obj(service_code=STR, service_name=STR)})}},
+    ("get", "/open311/v2/services/{service_code}"): {
+        "description": "GeoReport v2 service definition: the extra attributes a request may carry.",
+        "responses": {"200": ("Definition", obj(service_code=STR, attributes=LIST))}},
+    ("post", "/open311/v2/requests"): {
+        "description": "GeoReport v2: file a service request. It enters the normal intake as a complaint of "
+                       "the key's channel.",
+        "secured": True, "errors": ("400", "403", "413", "415", "429"),
+        "who": "Needs a channel key as api_key (query string or form).",
+        "request": {"application/x-www-form-urlencoded": {"schema": FORM_311}},
+        "responses": {"200": ("Filed", {"type": "array", "items": obj(service_request_id=STR)})}},
+    ("get", "/open311/v2/requests"): {
+        "description": "GeoReport v2: service requests, by ids or by date range, service code and status "
+                       "(the last 90 days by default).",
+        "responses": {"200": ("Requests", {"type": "array", "items": REQUEST_311})}},
+    ("get", "/open311/v2/requests/{request_id}"): {
+        "description": "GeoReport v2: one service request (as a list of one).",
+        "responses": {"200": ("The request", {"type": "array", "items": REQUEST_311})}},
+    ("get", "/open311/v2/tokens/{token}"): {
+        "description": "GeoReport v2: the request id for a token (here the token is the id itself).",
+        "responses": {"200": ("The id", {"type": "array", "items": obj(service_request_id=STR, token=STR)})}},
+    ("post", "/open311/v2/servicerequestupdates"): {
+        "description": "Status changes pushed by a destination's own Open311 system (FixMyStreet's update "
+                       "extension); api_key identifies the destination.",
+        "secured": True, "errors": ("400", "403", "413", "415"),
+        "who": "Needs the destination's api_key (form).",
+        "request": {"application/x-www-form-urlencoded": {"schema": UPDATE_311}},
+        "responses": {"200": ("Applied", {"type": "array", "items": obj(update_id=STR, applied=BOOL)})}},
+}
