@@ -10,9 +10,10 @@ import pytest
 from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 
-from hub.admin import auth, keys
+from hub.admin import keys
 from hub.admin.auth import Refused, administer, may_read, may_submit, require
 from hub.admin.keys import Principal
+from hub.http import errors as http_errors
 from hub.settings.runtime import Hub
 
 CHANNEL = Principal("k1", "JAKI", "channel", "jaki")
@@ -32,7 +33,7 @@ def client(hub: Hub) -> Iterator[TestClient]:
     """An app with one route per kind of check, answering with the principal it let through."""
     app = FastAPI()
     app.state.hub = hub
-    auth.install(app)
+    http_errors.install(app)  # the one error path turns refusals into their JSON answers
 
     def shown(who: Principal) -> dict[str, Any]:
         return {"key_id": who.key_id, "role": who.role, "scope": who.scope}
@@ -134,7 +135,7 @@ def test_require_lets_only_the_named_roles_through_and_names_the_role_needed(
     if status == 403:
         assert resp.json() == {"error": "forbidden",
                                "message": f"{'an' if role[0] in 'aeiou' else 'a'} {role} key may not do this; "
-                                          "it needs a key with role admin"}
+                                          "it needs a key with role admin", "errors": []}
         assert "www-authenticate" not in resp.headers
 
 
