@@ -45,7 +45,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from hub import logs  # noqa: E402
+from hub.infra import logs  # noqa: E402
 from hub.cli.receiver import Received, Receiver  # noqa: E402
 from hub.core.classify import classify  # noqa: E402
 from hub.core.rules import RuleSet, decide  # noqa: E402
