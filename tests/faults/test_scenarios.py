@@ -47,7 +47,8 @@ class Scene:
         self.tmp, self.receiver = tmp, receiver
         settings = Settings.from_env(broker_url=amqp_url, database_url=postgres_url,
                                      config_dir=config_for(tmp, receiver, **{**FAST_WEBHOOKS, **webhook_options}),
-                                     bus_prefix=f"fault-{uuid.uuid4().hex[:8]}")
+                                     bus_prefix=f"fault-{uuid.uuid4().hex[:8]}",
+                                     rate_limit="off")  # one channel streams hundreds, as bench does
         self.hub = Hub.create(settings)
         receiver.secrets.update(secrets(self.hub))
         self.hub.bus().declare(self.hub.delivery_queues())
