@@ -14,7 +14,7 @@ from hub.aftercare.reroute import resend
 from hub.core import lifecycle, schemas
 from hub.core.errors import ComplaintNotFound, LaporHubError
 from hub.core.lifecycle import IllegalTransition
-from hub.infra.store import complaints, deliveries, metadata, new_id
+from hub.infra.store import aware, iso, complaints, deliveries, metadata, new_id
 from hub.infra.store import now as utcnow
 from hub.pipeline.notices import notices
 from hub.settings.runtime import Hub
@@ -37,10 +37,6 @@ class ReopenWindowClosed(LaporHubError):
     def __init__(self, resolved_at: datetime, window_days: float) -> None:
         super().__init__(f"the resolution of {resolved_at.isoformat()} can no longer be reopened: "
                          f"the window is {window_days:g} days")
-
-
-def iso(value: datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")
 
 
 def publish(hub: Hub, conn: Connection, complaint: Mapping[str, Any], kind: str, state: str,
@@ -151,12 +147,6 @@ def respond(hub: Hub, complaint_id: str, doc: Mapping[str, Any], now: datetime |
         message_ids += publish(hub, conn, row, kind, new_state,
                                {"reason": doc.get("reason"), "rating": doc.get("rating")}, at=at)
     return {"id": complaint_id, "state": new_state, "message_ids": message_ids}
-
-
-def aware(value: datetime) -> datetime:
-    from datetime import timezone
-
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 _PUBLIC_EVENTS = {"received", "routed", "status_changed", "rerouted", "reopened", "confirmed", "rated"}
