@@ -191,7 +191,7 @@ def describe(hub: "Hub", dest_id: str, bus: Any = None, with_health: bool = Fals
     with hub.store.engine.connect() as conn:
         row = _row(conn, dest_id)
     out = {**dest.as_dict(), "options": live.redact(dest.options),
-           "share_reporter_contact": dest.share_reporter_contact,
+           "reporter_fields": list(dest.reporter_fields),
            "paused": dest_id in hub.paused, "edited": bool(row and row["document"]),
            "secret_overlap": [{"until": s["until"]} for s in (row or {}).get("old_secrets") or []
                               if s["until"] > now().isoformat()]}

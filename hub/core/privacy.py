@@ -149,6 +149,7 @@ def outbound_complaint(complaint: Mapping[str, Any], allowed: Iterable[str]) -> 
     see, and the privacy choice so it knows how to treat the complaint."""
     doc = masked_complaint(complaint)
     doc.pop("category", None)
+    doc.pop("privacy", None)
     reporter = reporter_for(complaint, allowed)
     if reporter:
         doc["reporter"] = reporter

@@ -17,6 +17,7 @@ from hub.admin import auth
 from hub.admin.auth import Principal, administer, may_submit, require
 from hub.admin.search import search
 from hub.core import schemas
+from hub.core import privacy
 from hub.core.errors import FieldError, InvalidMessage
 from hub.http import admin as admin_api
 from hub.http import console, health
@@ -33,9 +34,9 @@ MAX_BODY = 256 * 1024
 
 
 def _error(status: int, error: str, message: str, errors: list[FieldError] | None = None) -> JSONResponse:
-    body: dict[str, Any] = {"error": error, "message": message}
+    body: dict[str, Any] = {"error": error, "message": privacy.mask_text(message)}
     if errors is not None:
-        body["errors"] = [e.as_dict() for e in errors]
+        body["errors"] = [{"field": e.field, "reason": privacy.mask_text(e.reason)} for e in errors]
     return JSONResponse(body, status_code=status)
 
 

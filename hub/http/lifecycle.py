@@ -20,6 +20,7 @@ from hub.admin.auth import READ_ALL, Principal, forbidden, may_read, require
 from hub.aftercare import citizen, handoffs, status
 from hub.aftercare.scheduler import breaches
 from hub.core import signing
+from hub.core import privacy
 from hub.core.errors import ComplaintNotFound, FieldError, InvalidMessage
 from hub.core.lifecycle import IllegalTransition
 from hub.settings.runtime import Hub
@@ -29,9 +30,9 @@ MAX_BODY = 64 * 1024
 
 
 def _error(code: int, error: str, message: str, errors: list[FieldError] | None = None, **extra: Any) -> JSONResponse:
-    body: dict[str, Any] = {"error": error, "message": message, **extra}
+    body: dict[str, Any] = {"error": error, "message": privacy.mask_text(message), **extra}
     if errors is not None:
-        body["errors"] = [e.as_dict() for e in errors]
+        body["errors"] = [{"field": e.field, "reason": privacy.mask_text(e.reason)} for e in errors]
     return JSONResponse(body, status_code=code)
 
 

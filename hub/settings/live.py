@@ -103,4 +103,4 @@ def redact(options: Mapping[str, Any]) -> dict[str, Any]:
 
 def as_document(dest: Destination) -> dict[str, Any]:
     return {"id": dest.id, "name": dest.name, "kind": dest.kind, "adapter": dest.adapter,
-            "options": dict(dest.options), "share_reporter_contact": dest.share_reporter_contact}
+            "options": dict(dest.options), "reporter_fields": list(dest.reporter_fields)}
