@@ -17,7 +17,7 @@ from tenacity import (
 )
 
 from adapters import Attempt, Context, Failed, Receipt, message_id
-from hub.core import signing
+from hub.core import signing, targets
 from hub.core.destinations import Destination
 
 
@@ -68,6 +68,7 @@ class WebhookAdapter:
         self.max_attempts = int(opts.get("max_attempts", settings.webhook_attempts))
         self.backoff_initial = float(opts.get("backoff_initial", 0.5))
         self.backoff_max = float(opts.get("backoff_max", settings.webhook_backoff_max))
+        self.allowed = targets.networks(settings.allow_private_targets)
         self.session = context.http()
         self._sleep = sleep
 
@@ -83,7 +84,9 @@ class WebhookAdapter:
         hdrs = {"content-type": "application/json", "user-agent": "LaporHub/0.1",
                 **signing.headers(self.secrets, msg_id, body)}
         try:
-            resp = self.session.post(self.url, data=body, headers=hdrs, timeout=self.timeout)
+            # Redirects are not followed: a 307 would re-POST the body and signature elsewhere.
+            resp = self.session.post(self.url, data=body, headers=hdrs, timeout=self.timeout,
+                                     allow_redirects=False)
         except requests.Timeout:
             attempts.append(Attempt(number, "retry", f"timed out after {self.timeout}s"))
             raise _Retry(f"timed out after {self.timeout}s") from None
@@ -97,7 +100,11 @@ class WebhookAdapter:
             after = retry_after_seconds(resp.headers.get("retry-after"))
             attempts.append(Attempt(number, "retry", f"HTTP {resp.status_code}"))
             raise _Retry(f"HTTP {resp.status_code}", after)
-        attempts.append(Attempt(number, "failed", f"HTTP {resp.status_code}: {resp.text[:200]}"))
+        # The status code only: the target's error body is not shown or stored (issue 11).
+        attempts.append(Attempt(number, "failed", f"HTTP {resp.status_code}"))
+        if 300 <= resp.status_code < 400:
+            raise Failed(f"webhook to {self.url} answered HTTP {resp.status_code} (a redirect); redirects "
+                         "are not followed, so set the destination's final URL", attempts)
         if resp.status_code == 410:
             raise Failed(f"webhook endpoint {self.url} is gone (HTTP 410); the destination is disabled",
                          attempts, gone=True)
@@ -107,6 +114,11 @@ class WebhookAdapter:
     def deliver(self, delivery: Mapping[str, Any]) -> Receipt:
         body = json.dumps(delivery, ensure_ascii=False, separators=(",", ":")).encode()
         attempts: list[Attempt] = []
+        try:
+            targets.check(self.url, self.allowed)
+        except targets.TargetRefused as exc:
+            attempts.append(Attempt(1, "failed", str(exc)))
+            raise Failed(f"webhook to {self.url} refused: {exc}", attempts) from None
         kwargs: dict[str, Any] = {"sleep": self._sleep} if self._sleep else {}
         retrying = Retrying(stop=stop_after_attempt(self.max_attempts), wait=self._wait,
                             retry=retry_if_exception_type(_Retry), reraise=True, **kwargs)

@@ -171,6 +171,7 @@ def is_public(complaint: Mapping[str, Any]) -> bool:
 # -- credentials -----------------------------------------------------------------------------------
 
 _SECRET_KEYS = re.compile(r"(secret|password|passwd|api[_-]?key|token|credential|authorization)", re.I)
+_QUERY_SECRET = re.compile(r"([?&;](?:api[_-]?key|apikey|key|token|secret|password|access_token)=)[^&\s#\"']+", re.I)
 _URL_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.\-]*://)(?P<user>[^:@/\s]*):(?P<pw>[^@/\s]*)@", re.I)
 
 
@@ -190,8 +191,9 @@ def redact_url(url: str) -> str:
 
 
 def redact_urls_in(text: str) -> str:
-    """Every `scheme://user:password@` inside free text with the password hidden."""
-    return _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:{SECRET_MASK}@", text)
+    """Every `scheme://user:password@` and `?api_key=…` inside free text with the secret hidden."""
+    text = _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:{SECRET_MASK}@", text)
+    return _QUERY_SECRET.sub(lambda m: m[1] + SECRET_MASK, text)
 
 
 def is_secret_key(key: str) -> bool:

@@ -16,12 +16,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from hub.admin import auth
 from hub.admin.auth import Principal, administer, may_submit, require
 from hub.admin.search import search
-from hub.core import schemas
-from hub.core import privacy
+from hub.core import privacy, schemas
 from hub.core.errors import FieldError, InvalidMessage
 from hub.http import admin as admin_api
 from hub.http import console, health
 from hub.http import deadletters as admin
+from hub.http import privacy as privacy_api
 from hub.http.lifecycle import router as lifecycle_router
 from hub.http.open311 import router as open311_router
 from hub.infra.outbox import RelayThread
@@ -139,6 +139,7 @@ def _install_administration(app: FastAPI, hub: Hub) -> None:
 
     auth.install(app)
     app.include_router(admin_api.router(hub))
+    app.include_router(privacy_api.routes(hub))
     console.mount(app)
 
 

@@ -19,11 +19,10 @@ from starlette.concurrency import run_in_threadpool
 from hub.admin import keys
 from hub.admin.auth import presented_key
 from hub.admin.keys import Principal
-from hub.http import open311_view
 from hub.aftercare import open311_sync, status
-from hub.core import lifecycle
-from hub.core import privacy
+from hub.core import lifecycle, privacy
 from hub.core.errors import InvalidMessage
+from hub.http import open311_view
 from hub.infra.store import aware, complaints
 from hub.pipeline.intake import accept
 from hub.settings.runtime import Hub

@@ -25,6 +25,9 @@ class Settings:
     webhook_failing_after: float = 3600.0
     # How long a starting process waits for the database or broker before it gives up.
     startup_patience: float = 120.0
+    # Issue 11: networks webhook and Open311 targets may resolve to although private, loopback,
+    # link-local or multicast (none by default; the demo and the tests allow 127.0.0.0/8).
+    allow_private_targets: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -43,6 +46,9 @@ class Settings:
             values["webhook_schedule"] = tuple(float(x) for x in env["LAPORHUB_WEBHOOK_SCHEDULE"].split(",") if x.strip())
         if "LAPORHUB_WEBHOOK_FAILING_AFTER" in env:
             values["webhook_failing_after"] = float(env["LAPORHUB_WEBHOOK_FAILING_AFTER"])
+        if env.get("LAPORHUB_ALLOW_PRIVATE_TARGETS", "").strip():
+            values["allow_private_targets"] = tuple(
+                x.strip() for x in env["LAPORHUB_ALLOW_PRIVATE_TARGETS"].split(",") if x.strip())
         if "LAPORHUB_STARTUP_PATIENCE" in env:
             values["startup_patience"] = float(env["LAPORHUB_STARTUP_PATIENCE"])
         values.update({k: v for k, v in overrides.items() if v is not None})
