@@ -32,6 +32,7 @@ KEY_VAR = "LAPORHUB_SECRET_KEY"
 SEALED = "fernet:"
 SECRET_OPTIONS = ("secret", "callback_secret", "api_key", "callback_api_key", "password")
 DEV_MARK = b"dev-only-"  # every secret shipped in config/ decodes to bytes starting with this
+_URL_WITH_PASSWORD = re.compile(r"://[^:@/\s]*:[^@/\s]+@")
 _DEFAULT = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*:-(whsec_[A-Za-z0-9+/=]+)\}")
 
 
@@ -129,13 +130,14 @@ def unseal(value: str) -> str:
 
 
 def _map(options: Mapping[str, Any], fn: Any) -> dict[str, Any]:
+    """`fn` on every secret option, and on every URL option that carries a password."""
     out = dict(options)
-    for k in SECRET_OPTIONS:
-        v = out.get(k)
-        if isinstance(v, str) and v:
-            out[k] = fn(v)
-        elif isinstance(v, list):
-            out[k] = [fn(x) if isinstance(x, str) and x else x for x in v]
+    for k, v in out.items():
+        if k in SECRET_OPTIONS or (isinstance(v, str) and (_URL_WITH_PASSWORD.search(v) or v.startswith(SEALED))):
+            if isinstance(v, str) and v:
+                out[k] = fn(v)
+            elif isinstance(v, list):
+                out[k] = [fn(x) if isinstance(x, str) and x else x for x in v]
     return out
 
 
