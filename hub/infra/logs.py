@@ -26,8 +26,32 @@ def _clean(value: Any) -> Any:
     return value
 
 
+class Scrub(logging.Filter):
+    """The same for the standard library's log records (uvicorn's access log has query strings,
+    which may carry an Open311 api_key)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.args = tuple(_clean(a) if isinstance(a, str) else a for a in record.args) \
+                if isinstance(record.args, tuple) else record.args
+        if isinstance(record.msg, str):
+            record.msg = _clean(record.msg)
+        return True
+
+
+SCRUB = Scrub()
+
+
+def scrub_std_logging() -> None:
+    for name in ("", "uvicorn", "uvicorn.access", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        if SCRUB not in logger.filters:
+            logger.addFilter(SCRUB)
+
+
 def configure(level: str = "INFO", stream=None) -> None:
     logging.basicConfig(level=level, stream=stream or sys.stderr, format="%(message)s")
+    scrub_std_logging()
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
