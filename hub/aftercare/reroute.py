@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 from hub.aftercare import transfers
 from hub.aftercare.handoffs import hops
-from hub.core import lifecycle, schemas
+from hub.core import lifecycle, privacy, schemas
 from hub.core.areas import Area
 from hub.core.classify import Classification
 from hub.core.rules import Target, alternatives
@@ -99,7 +99,7 @@ def reroute(hub: Hub, conn: Connection, complaint: Mapping[str, Any], passed_on:
     conn.execute(hops.insert().values(
         complaint_id=complaint["id"], from_destination=actor, to_destinations=[t.destination for t in p.targets],
         kind=kind, category=complaint["category"], reason=reason, actor=actor, held_seconds=max(held, 0.0), at=at))
-    handoff = {"hop": hop, "from": actor, "kind": kind, "reason": reason or "", "supervisor": p.supervisor,
+    handoff = {"hop": hop, "from": actor, "kind": kind, "reason": privacy.mask_text(reason or ""), "supervisor": p.supervisor,
                "refused_by": sorted(refused)}
     message_ids = [send(hub, conn, complaint, t, handoff, at) for t in p.targets]
     if p.supervisor:
