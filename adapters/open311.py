@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Mapping
 import requests
 
 from adapters import Attempt, Context, Failed, Receipt
-from hub.core import targets
+from hub.core import privacy, targets
 from hub.core.destinations import Destination
 
 
@@ -59,17 +59,18 @@ class Open311Adapter:
 
     def deliver(self, delivery: Mapping[str, Any]) -> Receipt:
         url = f"{self.endpoint}/requests.json"
+        shown = privacy.redact_url(url)  # for messages: never a password (issue 11)
         try:
             targets.check(url, self.allowed)
         except targets.TargetRefused as exc:
-            raise Failed(f"Open311 POST to {url} refused: {exc}", [Attempt(1, "failed", str(exc))]) from None
+            raise Failed(f"Open311 POST to {shown} refused: {exc}", [Attempt(1, "failed", str(exc))]) from None
         try:
             resp = self.session.post(url, data=self.form(delivery), timeout=self.timeout, allow_redirects=False)
         except requests.RequestException as exc:
-            raise Failed(f"Open311 POST to {url} failed: {exc.__class__.__name__}",
-                         [Attempt(1, "retry", str(exc))], retryable=True) from None
+            raise Failed(f"Open311 POST to {shown} failed: {exc.__class__.__name__}",
+                         [Attempt(1, "retry", privacy.redact_urls_in(str(exc)))], retryable=True) from None
         if resp.status_code >= 500 or resp.status_code == 429:
-            raise Failed(f"Open311 POST to {url}: HTTP {resp.status_code}",
+            raise Failed(f"Open311 POST to {shown}: HTTP {resp.status_code}",
                          [Attempt(1, "retry", f"HTTP {resp.status_code}")], retryable=True)
         try:
             body = resp.json()
@@ -77,7 +78,7 @@ class Open311Adapter:
             body = None
         if resp.status_code >= 300 or not isinstance(body, list) or not body:
             # The status code only: the endpoint's error body is not shown or stored (issue 11).
-            raise Failed(f"Open311 endpoint {url} refused the request (HTTP {resp.status_code})",
+            raise Failed(f"Open311 endpoint {shown} refused the request (HTTP {resp.status_code})",
                          [Attempt(1, "failed", f"HTTP {resp.status_code}")])
         ref = body[0].get("service_request_id") or body[0].get("token")
         return Receipt([Attempt(1, "delivered", f"HTTP {resp.status_code}; service_request_id {ref}")],

@@ -17,7 +17,7 @@ from tenacity import (
 )
 
 from adapters import Attempt, Context, Failed, Receipt, message_id
-from hub.core import signing, targets
+from hub.core import privacy, signing, targets
 from hub.core.destinations import Destination
 
 
@@ -59,6 +59,7 @@ class WebhookAdapter:
         opts = destination.options
         self.destination = destination
         self.url: str = opts["url"]
+        self.shown_url = privacy.redact_url(self.url)  # for messages: never a password (issue 11)
         secret = opts.get("secret")
         self.secrets: list[str] = [secret] if isinstance(secret, str) else list(secret or [])
         if not self.secrets or not all(self.secrets):
@@ -92,7 +93,7 @@ class WebhookAdapter:
             raise _Retry(f"timed out after {self.timeout}s") from None
         except requests.ConnectionError as exc:
             attempts.append(Attempt(number, "retry", f"connection failed: {exc.__class__.__name__}"))
-            raise _Retry(f"connection to {self.url} failed") from None
+            raise _Retry(f"connection to {self.shown_url} failed") from None
         if 200 <= resp.status_code < 300:
             attempts.append(Attempt(number, "delivered", f"HTTP {resp.status_code}"))
             return resp
@@ -103,12 +104,12 @@ class WebhookAdapter:
         # The status code only: the target's error body is not shown or stored (issue 11).
         attempts.append(Attempt(number, "failed", f"HTTP {resp.status_code}"))
         if 300 <= resp.status_code < 400:
-            raise Failed(f"webhook to {self.url} answered HTTP {resp.status_code} (a redirect); redirects "
+            raise Failed(f"webhook to {self.shown_url} answered HTTP {resp.status_code} (a redirect); redirects "
                          "are not followed, so set the destination's final URL", attempts)
         if resp.status_code == 410:
-            raise Failed(f"webhook endpoint {self.url} is gone (HTTP 410); the destination is disabled",
+            raise Failed(f"webhook endpoint {self.shown_url} is gone (HTTP 410); the destination is disabled",
                          attempts, gone=True)
-        raise Failed(f"webhook to {self.url} refused with HTTP {resp.status_code}; not retried",
+        raise Failed(f"webhook to {self.shown_url} refused with HTTP {resp.status_code}; not retried",
                      attempts)
 
     def deliver(self, delivery: Mapping[str, Any]) -> Receipt:
@@ -118,14 +119,14 @@ class WebhookAdapter:
             targets.check(self.url, self.allowed)
         except targets.TargetRefused as exc:
             attempts.append(Attempt(1, "failed", str(exc)))
-            raise Failed(f"webhook to {self.url} refused: {exc}", attempts) from None
+            raise Failed(f"webhook to {self.shown_url} refused: {exc}", attempts) from None
         kwargs: dict[str, Any] = {"sleep": self._sleep} if self._sleep else {}
         retrying = Retrying(stop=stop_after_attempt(self.max_attempts), wait=self._wait,
                             retry=retry_if_exception_type(_Retry), reraise=True, **kwargs)
         try:
             resp = retrying(self._post, body, message_id(delivery), attempts)
         except _Retry as exc:
-            raise Failed(f"webhook to {self.url} failed after {len(attempts)} attempts: {exc}",
+            raise Failed(f"webhook to {self.shown_url} failed after {len(attempts)} attempts: {exc}",
                          attempts, retryable=True, retry_after=exc.retry_after) from None
         return Receipt(attempts, f"HTTP {resp.status_code}")
 

@@ -3,7 +3,9 @@ requests that cannot reach the hub's own networks. On the in-process bus and SQL
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -13,12 +15,14 @@ from typing import Any, Iterator
 
 import pytest
 import sqlalchemy as sa
+import structlog
 from fastapi.testclient import TestClient
 
 from hub.cli.processes import workers
 from hub.cli.receiver import Receiver
 from hub.core import signing, targets
 from hub.http.app import create_app
+from hub.infra import logs
 from hub.infra.store import metadata
 from hub.settings import secrets
 from hub.settings.live import destination_settings
@@ -141,17 +145,29 @@ def test_stored_secrets_are_sealed_and_options_are_redacted_where_shown_or_audit
 
 
 def test_serve_logs_no_password_and_prints_no_admin_key(tmp_path: Path) -> None:
-    from hub.cli import processes
     from hub.cli.admin import bootstrap_admin
-    import io
 
     hub = make_hub("memory://localhost/", f"sqlite:///{tmp_path / 'hub.db'}", "t")
     out = io.StringIO()
     secret = bootstrap_admin(hub, out=out, path=tmp_path / "key")
     assert secret and secret not in out.getvalue() and (tmp_path / "key").read_text().strip() == secret
     assert oct((tmp_path / "key").stat().st_mode & 0o777) == "0o600"
-    source = Path(processes.__file__).read_text()
-    assert "redact_url(hub.settings.broker_url)" in source and "redact_url(hub.settings.database_url)" in source
+    stream = io.StringIO()
+    logs.configure("INFO", stream=stream)
+    access, handler = logging.getLogger("uvicorn.access"), logging.StreamHandler(stream)
+    access.addHandler(handler)
+    try:
+        structlog.get_logger("hub.cli.processes").info(
+            "serve.started", broker="amqp://hub:s3cret-pw@mq:5672//", database="postgresql://hub:db-pw@db/x",
+            detail="GET /open311/v2/requests.json?api_key=lhk_abc123&x=1")
+        logging.getLogger("uvicorn.access").warning("GET %s", "/open311/v2/requests.json?api_key=lhk_abc123")
+    finally:
+        access.removeHandler(handler)
+        structlog.reset_defaults()
+    written = stream.getvalue()
+    assert "serve.started" in written and "hub:***@mq" in written and "GET /open311/v2/requests.json?api_key=***" in written
+    for secret in ("s3cret-pw", "db-pw", "lhk_abc123"):
+        assert secret not in written
 
 
 # -- 4. outbound safety ----------------------------------------------------------------------------
