@@ -84,6 +84,21 @@ def test_an_operator_cannot_transfer_a_complaint_where_neither_rules_nor_the_all
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "destinations"
 
 
+def test_a_rejection_may_suggest_a_government_office_but_not_another_operator(
+        hub: Hub, client: tuple[TestClient, Receiver]) -> None:
+    c, _ = client
+    cid = c.post("/v1/complaints", json=POWER).json()["id"]
+    wait_for(lambda: settled(hub, cid))
+    to_operator = callback(c, hub, cid, "pln-uid-jakarta-raya", status="rejected", reason="bukan kami",
+                           suggested_destination="telkom-indonesia")
+    assert "telkom-indonesia" not in to_operator.json()["rerouted_to"]
+    cid2 = c.post("/v1/complaints", json={**POWER, "external_ref": "T-3"}).json()["id"]
+    wait_for(lambda: settled(hub, cid2))
+    to_office = callback(c, hub, cid2, "pln-uid-jakarta-raya", status="rejected", reason="lampu jalan, bukan PLN",
+                         suggested_destination="sudin-bina-marga-jakarta-selatan")
+    assert to_office.json()["rerouted_to"] == ["sudin-bina-marga-jakarta-selatan"]
+
+
 # -- 3. secrets ----------------------------------------------------------------------------------
 
 def test_a_callback_signed_with_the_outbound_secret_or_a_replayed_delivery_is_refused(

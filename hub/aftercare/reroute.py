@@ -94,7 +94,7 @@ def reroute(hub: Hub, conn: Connection, complaint: Mapping[str, Any], passed_on:
     actor = passed_on["destination"]
     p = plan(named, refused, holding, hop, cfg.policy.hop_limit if cfg.policy else 3,
              lambda d: d in cfg.registry, next_by_rules, cfg.ruleset.triage, actor,
-             lambda d: transfers.permitted(conn, cfg.ruleset, cfg.registry, complaint["category"], d))
+             lambda d: transfers.permitted(conn, cfg.ruleset, cfg.registry, complaint["category"], d, kind))
     held = (at - aware(passed_on["clock_from"] or passed_on["created_at"])).total_seconds()
     conn.execute(hops.insert().values(
         complaint_id=complaint["id"], from_destination=actor, to_destinations=[t.destination for t in p.targets],

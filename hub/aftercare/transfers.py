@@ -19,6 +19,7 @@ from hub.infra.store import metadata, now
 from hub.settings import audit
 
 EVERY = "*"
+GOVERNMENT = ("department", "city-office", "triage")
 
 transfer_allow = sa.Table(
     "transfer_allow", metadata,
@@ -53,8 +54,13 @@ def allowed(conn: Connection, category: str | None) -> set[str]:
 
 
 def permitted(conn: Connection, ruleset: RuleSet, registry: Registry, category: str | None,
-              destination: str) -> bool:
-    return destination in by_rules(ruleset, registry, category) or destination in allowed(conn, category)
+              destination: str, kind: str = "transferred") -> bool:
+    """May the complaint go to `destination`? A transfer (`transfer_to`) only by the rules or the
+    allow-list; a rejection's suggestion also to any government office (the category was likely
+    wrong, and the department is bound by the same duties), never to another private operator."""
+    if destination in by_rules(ruleset, registry, category) or destination in allowed(conn, category):
+        return True
+    return kind == "rejected" and destination in registry and registry.get(destination).kind in GOVERNMENT
 
 
 def listing(conn: Connection) -> dict[str, list[str]]:
