@@ -50,10 +50,10 @@ def _phone_start(groups: list[str]) -> int | None:
         looks = (plus or d.startswith("62") or d.startswith("0")) and digits_after[i] >= PHONE_MIN_DIGITS
         if looks:
             return i
-        # A phone number glued to digits before it ("5081234567890"): look inside the group.
-        for prefix in ("62", "08", "+62"):
-            at = d.find(prefix.lstrip("+"), 1)
-            if at > 0 and digits_after[i] - at >= PHONE_MIN_DIGITS:
+        # A phone number glued to digits before it ("5081234567890", "1021-5551234"): look
+        # inside the group for a 0 or 62 with enough digits after it.
+        for at in range(1, len(d)):
+            if (d[at] == "0" or d.startswith("62", at)) and digits_after[i] - at >= PHONE_MIN_DIGITS:
                 return i
     return None
 
