@@ -66,8 +66,8 @@ def check(url: str, allowed: Iterable[Network] = (), resolver: Resolver = resolv
     host = parts.hostname
     try:
         addresses = [host] if _is_ip(host) else resolver(host, port)
-    except OSError as exc:
-        raise TargetRefused(f"{host} does not resolve: {exc.__class__.__name__}") from None
+    except OSError:
+        return  # unresolvable now: the request itself will fail (and be retried) without reaching anyone
     allowed = tuple(allowed)
     for text in addresses:
         ip = ipaddress.ip_address(text.split("%", 1)[0])
