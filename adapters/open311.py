@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Mapping
 import requests
 
 from adapters import Attempt, Context, Failed, Receipt
-from hub.core import options
+from hub.core import options, privacy, targets
 from hub.core.destinations import Destination
 
 
@@ -24,6 +24,8 @@ class Open311Adapter:
         "properties": {
             "endpoint": {"type": "string", "pattern": "^https?://"},
             "api_key": {"type": "string"},
+            # what the operator's system presents when it pushes updates back (issue 11)
+            "callback_api_key": {"type": "string", "minLength": 1},
             "jurisdiction_id": {"type": "string"},
             "service_codes": {"type": "object", "additionalProperties": {"type": "string"}},
             "timeout": {"type": "number", "exclusiveMinimum": 0},
@@ -41,6 +43,7 @@ class Open311Adapter:
         self.jurisdiction: str | None = opts.get("jurisdiction_id")
         self.service_codes: Mapping[str, str] = opts.get("service_codes") or {}
         self.timeout = float(opts.get("timeout", context.settings.webhook_timeout))
+        self.allowed = targets.networks(context.settings.allow_private_targets)
         self.session = context.http()
 
     def form(self, delivery: Mapping[str, Any]) -> dict[str, str]:
@@ -71,21 +74,26 @@ class Open311Adapter:
 
     def deliver(self, delivery: Mapping[str, Any]) -> Receipt:
         url = f"{self.endpoint}/requests.json"
+        shown = privacy.redact_url(url)  # for messages: never a password (issue 11)
         try:
-            resp = self.session.post(url, data=self.form(delivery), timeout=self.timeout)
+            targets.check(url, self.allowed)
+        except targets.TargetRefused as exc:
+            raise Failed(f"Open311 POST to {shown} refused: {exc}", [Attempt(1, "failed", str(exc))]) from None
+        try:
+            resp = self.session.post(url, data=self.form(delivery), timeout=self.timeout, allow_redirects=False)
         except requests.RequestException as exc:
-            raise Failed(f"Open311 POST to {url} failed: {exc.__class__.__name__}",
-                         [Attempt(1, "retry", str(exc))], retryable=True) from None
+            raise Failed(f"Open311 POST to {shown} failed: {exc.__class__.__name__}",
+                         [Attempt(1, "retry", privacy.redact_urls_in(str(exc)))], retryable=True) from None
         if resp.status_code >= 500 or resp.status_code == 429:
-            raise Failed(f"Open311 POST to {url}: HTTP {resp.status_code}",
+            raise Failed(f"Open311 POST to {shown}: HTTP {resp.status_code}",
                          [Attempt(1, "retry", f"HTTP {resp.status_code}")], retryable=True)
         try:
             body = resp.json()
         except ValueError:
             body = None
-        if resp.status_code >= 400 or not isinstance(body, list) or not body:
-            detail = body[0].get("description") if isinstance(body, list) and body and isinstance(body[0], dict) else resp.text[:200]
-            raise Failed(f"Open311 endpoint {url} refused the request (HTTP {resp.status_code}): {detail}",
+        if resp.status_code >= 300 or not isinstance(body, list) or not body:
+            # The status code only: the endpoint's error body is not shown or stored (issue 11).
+            raise Failed(f"Open311 endpoint {shown} refused the request (HTTP {resp.status_code})",
                          [Attempt(1, "failed", f"HTTP {resp.status_code}")])
         ref = body[0].get("service_request_id") or body[0].get("token")
         return Receipt([Attempt(1, "delivered", f"HTTP {resp.status_code}; service_request_id {ref}")],

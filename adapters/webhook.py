@@ -17,7 +17,7 @@ from tenacity import (
 )
 
 from adapters import Attempt, Context, Failed, Receipt, message_id
-from hub.core import options, signing
+from hub.core import options, privacy, signing, targets
 from hub.core.destinations import Destination
 
 
@@ -59,6 +59,9 @@ class WebhookAdapter:
             "url": {"type": "string", "pattern": "^https?://"},
             "secret": {"oneOf": [{"type": "string", "minLength": 1},
                                  {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1}]},
+            # verifies the operator's status callbacks; never the signing secret (issue 11)
+            "callback_secret": {"oneOf": [{"type": "string", "minLength": 1},
+                                          {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1}]},
             "timeout": {"type": "number", "exclusiveMinimum": 0},
             "max_attempts": {"type": "integer", "minimum": 1},
             "backoff_initial": {"type": "number", "minimum": 0},
@@ -74,13 +77,17 @@ class WebhookAdapter:
             raise ValueError(f"destination {destination.id!r}: {exc}") from None
         self.destination = destination
         self.url: str = opts["url"]
+        self.shown_url = privacy.redact_url(self.url)  # for messages: never a password (issue 11)
         secret = opts["secret"]
         self.secrets: list[str] = [secret] if isinstance(secret, str) else list(secret)
+        if not self.secrets or not all(self.secrets):
+            raise ValueError(f"destination {destination.id!r}: webhook needs options.secret")
         settings = context.settings
         self.timeout = float(opts.get("timeout", settings.webhook_timeout))
         self.max_attempts = int(opts.get("max_attempts", settings.webhook_attempts))
         self.backoff_initial = float(opts.get("backoff_initial", 0.5))
         self.backoff_max = float(opts.get("backoff_max", settings.webhook_backoff_max))
+        self.allowed = targets.networks(settings.allow_private_targets)
         self.session = context.http()
         self._sleep = sleep
 
@@ -96,13 +103,15 @@ class WebhookAdapter:
         hdrs = {"content-type": "application/json", "user-agent": "LaporHub/0.1",
                 **signing.headers(self.secrets, msg_id, body)}
         try:
-            resp = self.session.post(self.url, data=body, headers=hdrs, timeout=self.timeout)
+            # Redirects are not followed: a 307 would re-POST the body and signature elsewhere.
+            resp = self.session.post(self.url, data=body, headers=hdrs, timeout=self.timeout,
+                                     allow_redirects=False)
         except requests.Timeout:
             attempts.append(Attempt(number, "retry", f"timed out after {self.timeout}s"))
             raise _Retry(f"timed out after {self.timeout}s") from None
         except requests.ConnectionError as exc:
             attempts.append(Attempt(number, "retry", f"connection failed: {exc.__class__.__name__}"))
-            raise _Retry(f"connection to {self.url} failed") from None
+            raise _Retry(f"connection to {self.shown_url} failed") from None
         if 200 <= resp.status_code < 300:
             attempts.append(Attempt(number, "delivered", f"HTTP {resp.status_code}"))
             return resp
@@ -110,23 +119,32 @@ class WebhookAdapter:
             after = retry_after_seconds(resp.headers.get("retry-after"))
             attempts.append(Attempt(number, "retry", f"HTTP {resp.status_code}"))
             raise _Retry(f"HTTP {resp.status_code}", after)
-        attempts.append(Attempt(number, "failed", f"HTTP {resp.status_code}: {resp.text[:200]}"))
+        # The status code only: the target's error body is not shown or stored (issue 11).
+        attempts.append(Attempt(number, "failed", f"HTTP {resp.status_code}"))
+        if 300 <= resp.status_code < 400:
+            raise Failed(f"webhook to {self.shown_url} answered HTTP {resp.status_code} (a redirect); redirects "
+                         "are not followed, so set the destination's final URL", attempts)
         if resp.status_code == 410:
-            raise Failed(f"webhook endpoint {self.url} is gone (HTTP 410); the destination is disabled",
+            raise Failed(f"webhook endpoint {self.shown_url} is gone (HTTP 410); the destination is disabled",
                          attempts, gone=True)
-        raise Failed(f"webhook to {self.url} refused with HTTP {resp.status_code}; not retried",
+        raise Failed(f"webhook to {self.shown_url} refused with HTTP {resp.status_code}; not retried",
                      attempts)
 
     def deliver(self, delivery: Mapping[str, Any]) -> Receipt:
         body = json.dumps(delivery, ensure_ascii=False, separators=(",", ":")).encode()
         attempts: list[Attempt] = []
+        try:
+            targets.check(self.url, self.allowed)
+        except targets.TargetRefused as exc:
+            attempts.append(Attempt(1, "failed", str(exc)))
+            raise Failed(f"webhook to {self.shown_url} refused: {exc}", attempts) from None
         kwargs: dict[str, Any] = {"sleep": self._sleep} if self._sleep else {}
         retrying = Retrying(stop=stop_after_attempt(self.max_attempts), wait=self._wait,
                             retry=retry_if_exception_type(_Retry), reraise=True, **kwargs)
         try:
             resp = retrying(self._post, body, message_id(delivery), attempts)
         except _Retry as exc:
-            raise Failed(f"webhook to {self.url} failed after {len(attempts)} attempts: {exc}",
+            raise Failed(f"webhook to {self.shown_url} failed after {len(attempts)} attempts: {exc}",
                          attempts, retryable=True, retry_after=exc.retry_after) from None
         return Receipt(attempts, f"HTTP {resp.status_code}")
 

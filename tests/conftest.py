@@ -144,3 +144,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     terminalreporter.section("fault suite counts")
     for counts in harness.REPORT:
         terminalreporter.write_line(json.dumps(counts, ensure_ascii=False))
+
+
+# Issue 11: the suite runs with the shipped dev webhook secrets and posts to receivers on loopback.
+os.environ.setdefault("LAPORHUB_ALLOW_DEV_SECRETS", "1")
+os.environ.setdefault("LAPORHUB_ALLOW_PRIVATE_TARGETS", "127.0.0.0/8")

@@ -8,6 +8,7 @@ pick it up within seconds. Secrets are never shown or audited in full.
 from __future__ import annotations
 
 import base64
+import re
 import secrets as secrets_mod
 import uuid
 from datetime import timedelta
@@ -16,13 +17,13 @@ from typing import TYPE_CHECKING, Any, Mapping
 import sqlalchemy as sa
 
 import adapters
-from hub.core import schemas
+from hub.core import privacy, schemas, targets
 from hub.core.classify import classify
 from hub.core.destinations import Destination
 from hub.core.errors import FieldError, InvalidMessage, LaporHubError
 from hub.core.rules import Target
 from hub.infra.store import deliveries, iso, now
-from hub.settings import audit, control, live
+from hub.settings import audit, control, live, secrets
 from hub.settings.live import destination_settings
 
 if TYPE_CHECKING:
@@ -82,26 +83,40 @@ def check_document(doc: Any) -> dict[str, Any]:
     return dict(doc)
 
 
+def check_target(doc: Mapping[str, Any], allowed: tuple[str, ...] = ()) -> None:
+    """A webhook url or Open311 endpoint must not reach the hub's own networks (issue 11)."""
+    options = doc.get("options") or {}
+    for field in ("url", "endpoint"):
+        if isinstance(options.get(field), str) and doc.get("adapter") in ("webhook", "open311"):
+            try:
+                targets.check(options[field], targets.networks(allowed))
+            except targets.TargetRefused as exc:
+                raise InvalidMessage("destination", [FieldError(f"options.{field}", str(exc))]) from None
+
+
 def put(hub: "Hub", doc: Any, *, actor: str, reason: str) -> dict[str, Any]:
     """Add a destination, or replace one's definition (a secret left out keeps the current one)."""
     doc = check_document(doc)
     current = hub.config.registry.get(doc["id"]) if doc["id"] in hub.config.registry else None
     options = dict(doc.get("options") or {})
-    if current and "secret" not in options and "secret" in current.options:
-        options["secret"] = _primary(current)
+    for option in ("secret", "callback_secret"):
+        if current and option not in options and option in current.options:
+            options[option] = _primary(current, option)
+        if doc["adapter"] == "webhook" and not options.get(option):
+            options[option] = new_secret()
     doc["options"] = options
-    if doc["adapter"] == "webhook" and not options.get("secret"):
-        options["secret"] = new_secret()
+    check_target(doc, hub.settings.allow_private_targets)
     with hub.store.begin() as conn:
-        _write(conn, doc["id"], document=doc)
+        # Stored sealed (Fernet, LAPORHUB_SECRET_KEY): secrets, api keys, passwords (issue 11).
+        _write(conn, doc["id"], document={**doc, "options": secrets.seal_options(options)})
         _changed(hub, conn, actor, "destination.add" if current is None else "destination.edit", doc["id"],
                  reason, _shown(live.as_document(current)) if current else None, _shown(doc))
     hub.refresh(force=True)
     return describe(hub, doc["id"])
 
 
-def _primary(dest: Destination) -> str:
-    secret = dest.options.get("secret")
+def _primary(dest: Destination, option: str = "secret") -> str:
+    secret = dest.options.get(option)
     return secret[0] if isinstance(secret, list) else secret
 
 
@@ -124,10 +139,14 @@ def new_secret() -> str:
 
 
 def rotate_secret(hub: "Hub", dest_id: str, *, actor: str, reason: str, overlap_hours: float = 24.0,
-                  secret: str | None = None) -> dict[str, Any]:
-    """A new signing secret at once; the old one keeps signing too until the overlap ends, so the
-    operator can switch its verification without losing a delivery (Standard Webhooks allows
-    several signatures in one header). Returns the new secret: the only time it is shown."""
+                  secret: str | None = None, option: str = "secret") -> dict[str, Any]:
+    """A new signing secret (`option` "secret") or callback secret ("callback_secret") at once.
+    During the overlap (0 for none) the old signing secret keeps signing too, so the operator can
+    switch its verification without losing a delivery (Standard Webhooks allows several
+    signatures in one header); an old callback secret keeps verifying. Returns the new secret:
+    the only time it is shown."""
+    if option not in ("secret", "callback_secret"):
+        raise DestinationError("option must be secret (signing what the hub sends) or callback_secret")
     dest = hub.config.registry.get(dest_id)
     if dest.adapter != "webhook":
         raise DestinationError(f"{dest_id} receives by {dest.adapter}; only webhooks have a secret")
@@ -136,23 +155,28 @@ def rotate_secret(hub: "Hub", dest_id: str, *, actor: str, reason: str, overlap_
     secret = secret or new_secret()
     if not secret.startswith("whsec_"):
         raise DestinationError("a webhook secret starts with whsec_ (Standard Webhooks)")
-    old = _primary(dest)
+    old = _primary(dest, option)
     until = now() + timedelta(hours=overlap_hours)
     with hub.store.begin() as conn:
         row = _row(conn, dest_id)
         doc = (row or {}).get("document") or live.as_document(dest)
-        doc = {**doc, "options": {**doc.get("options", {}), "secret": secret}}
+        doc = {**doc, "options": secrets.seal_options({**doc.get("options", {}), option: secret})}
         olds = [s for s in (row or {}).get("old_secrets") or []]
-        if overlap_hours > 0:
-            olds.append({"secret": old, "until": until.isoformat()})
+        if overlap_hours > 0 and old:
+            olds.append({"secret": secrets.seal(old), "option": option, "until": until.isoformat()})
         _write(conn, dest_id, document=doc, old_secrets=olds)
         _changed(hub, conn, actor, "destination.rotate_secret", dest_id, reason,
-                 {"secret": live.redact({"secret": old})["secret"]},
-                 {"secret": live.redact({"secret": secret})["secret"],
-                  "old_secret_signs_until": iso(until) if overlap_hours > 0 else None})
+                 {option: privacy.SECRET_MASK},
+                 {option: privacy.SECRET_MASK, "old_secret_signs_until": iso(until) if overlap_hours > 0 else None})
     hub.refresh(force=True)
-    return {"destination": dest_id, "secret": secret,
+    return {"destination": dest_id, "option": option, "secret": secret,
             "old_secret_signs_until": iso(until) if overlap_hours > 0 else None}
+
+
+def _status_code(attempts: list[adapters.Attempt]) -> int | None:
+    """The HTTP status of the last attempt, if it got one."""
+    found = re.match(r"HTTP (\d{3})", attempts[-1].detail) if attempts else None
+    return int(found.group(1)) if found else None
 
 
 def health(hub: "Hub", dest_id: str, bus: Any = None) -> dict[str, Any]:
@@ -198,7 +222,7 @@ def describe(hub: "Hub", dest_id: str, bus: Any = None, with_health: bool = Fals
     with hub.store.engine.connect() as conn:
         row = _row(conn, dest_id)
     out = {**dest.as_dict(), "options": live.redact(dest.options),
-           "share_reporter_contact": dest.share_reporter_contact,
+           "reporter_fields": list(dest.reporter_fields),
            "paused": dest_id in hub.paused, "edited": bool(row and row["document"]),
            "secret_overlap": [{"until": s["until"]} for s in (row or {}).get("old_secrets") or []
                               if s["until"] > now().isoformat()]}
@@ -219,14 +243,17 @@ def test_delivery(hub: "Hub", dest_id: str, bus: Any, *, actor: str) -> dict[str
                                dest, cfg.ruleset.version, did, hub.settings.public_url)
     once = Destination(**{**dest.__dict__, "options": {**dest.options, "max_attempts": 1}})
     adapter = adapters.load(dest.adapter)(once, adapters.Context(bus, hub.settings))
+    # The outcome and the status code only: never the target's answer body (issue 11).
     try:
         receipt = adapter.deliver(message)
-        return {"destination": dest_id, "delivery_id": did, "outcome": "delivered", "detail": receipt.detail,
-                "attempts": [a.as_dict() for a in receipt.attempts]}
+        return {"destination": dest_id, "delivery_id": did, "outcome": "delivered",
+                "status": _status_code(receipt.attempts), "attempts": len(receipt.attempts)}
     except adapters.Failed as exc:
-        return {"destination": dest_id, "delivery_id": did, "outcome": "failed", "detail": exc.reason,
-                "attempts": [a.as_dict() for a in exc.attempts]}
+        return {"destination": dest_id, "delivery_id": did, "outcome": "failed",
+                "status": _status_code(exc.attempts), "attempts": len(exc.attempts),
+                "detail": privacy.redact_urls_in(exc.reason)}
     except (LaporHubError, ValueError, KeyError) as exc:
-        return {"destination": dest_id, "delivery_id": did, "outcome": "failed", "detail": str(exc), "attempts": []}
+        return {"destination": dest_id, "delivery_id": did, "outcome": "failed", "status": None,
+                "attempts": 0, "detail": privacy.redact_urls_in(str(exc))}
     finally:
         adapter.close()

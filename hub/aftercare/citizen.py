@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from hub.aftercare.reroute import resend
-from hub.core import lifecycle, schemas
+from hub.core import lifecycle, privacy, schemas
 from hub.core.errors import ComplaintNotFound, LaporHubError
 from hub.core.lifecycle import IllegalTransition
 from hub.infra.store import aware, iso, complaints, deliveries, metadata, new_id
@@ -50,7 +50,8 @@ def publish(hub: Hub, conn: Connection, complaint: Mapping[str, Any], kind: str,
     }
     if destination:
         event["destination"] = {"id": destination, "name": _name(hub, destination)}
-    event.update({k: v for k, v in fields.items() if k in PUBLIC_FIELDS and v not in (None, "")})
+    # Notes come from destinations and leave the hub: identifiers in them are masked (issue 11).
+    event.update({k: privacy.mask_value(v) for k, v in fields.items() if k in PUBLIC_FIELDS and v not in (None, "")})
     schemas.validate("event", event)
     ids = [f"event:{event['event_id']}"]
     store.enqueue(conn, ids[0], "events", f"complaint.{kind}", event,
@@ -190,8 +191,9 @@ def public_view(hub: Hub, full: Mapping[str, Any], state: str) -> dict[str, Any]
     return {
         "id": full["id"], "channel": full["channel"], "external_ref": full["external_ref"], "state": state,
         "received_at": full["received_at"], "updated_at": full["updated_at"],
-        "complaint": {k: body[k] for k in ("title", "text", "location", "attachments", "submitted_at") if k in body},
+        "complaint": privacy.masked_complaint(
+            {k: body[k] for k in ("title", "text", "location", "attachments", "submitted_at") if k in body}),
         "category": c.get("category"), "city": (c.get("area") or {}).get("city"),
-        "handled_by": handled, "timeline": timeline,
+        "handled_by": handled, "timeline": privacy.mask_value(timeline),
         "citizen_may": list(lifecycle.citizen_allowed(state)),
     }

@@ -4,6 +4,7 @@ ordinary status updates (hub/aftercare/status.py) so every rule about updates ap
 
 from __future__ import annotations
 
+import hmac
 from typing import Any, Mapping
 
 import requests
@@ -11,7 +12,7 @@ import sqlalchemy as sa
 import structlog
 
 from hub.aftercare import status
-from hub.core import lifecycle
+from hub.core import lifecycle, targets
 from hub.infra.store import deliveries
 from hub.settings.runtime import Hub
 
@@ -57,7 +58,9 @@ def pull(hub: Hub, destination_id: str, session: requests.Session | None = None)
     if dest.options.get("jurisdiction_id"):
         params["jurisdiction_id"] = dest.options["jurisdiction_id"]
     http = session or requests
-    resp = http.get(f"{dest.options['endpoint'].rstrip('/')}/requests.json", params=params, timeout=30)
+    url = f"{dest.options['endpoint'].rstrip('/')}/requests.json"
+    targets.check(url, targets.networks(hub.settings.allow_private_targets))
+    resp = http.get(url, params=params, timeout=30, allow_redirects=False)
     resp.raise_for_status()
     applied = []
     for remote in resp.json():
@@ -85,7 +88,9 @@ def pull_all(hub: Hub) -> list[status.Applied]:
 def push(hub: Hub, form: Mapping[str, str]) -> status.Applied | None:
     """FixMyStreet-style update push: api_key names the destination; service_request_id is its own id."""
     key = form.get("api_key")
-    dest = next((d for d in hub.config.registry if d.adapter == "open311" and key and d.options.get("api_key") == key), None)
+    # The destination's inbound key (callback_api_key), never the api_key the hub sends with (issue 11).
+    dest = next((d for d in hub.config.registry if d.adapter == "open311" and key
+                 and d.options.get("callback_api_key") and hmac.compare_digest(str(d.options["callback_api_key"]), key)), None)
     if dest is None:
         raise PermissionError("api_key does not belong to an Open311 destination")
     with hub.store.engine.connect() as conn:

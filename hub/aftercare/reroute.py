@@ -16,8 +16,9 @@ from typing import Any, Callable, Mapping
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from hub.aftercare import transfers
 from hub.aftercare.handoffs import hops
-from hub.core import lifecycle, schemas
+from hub.core import lifecycle, privacy, schemas
 from hub.core.areas import Area
 from hub.core.classify import Classification
 from hub.core.rules import Target, alternatives
@@ -37,8 +38,9 @@ class Plan:
 
 def plan(named: str | None, refused: set[str], holding: set[str], hop: int, hop_limit: int,
          known: Callable[[str], bool], next_by_rules: Callable[[set[str]], tuple[Target, ...]],
-         triage: str, actor: str) -> Plan:
-    """Where a complaint goes after hop number `hop` (1 for the first rejection or transfer)."""
+         triage: str, actor: str, permitted: Callable[[str], bool] = lambda _: True) -> Plan:
+    """Where a complaint goes after hop number `hop` (1 for the first rejection or transfer).
+    A named destination must be `permitted` (by the rules or the transfer allow-list)."""
     if hop >= hop_limit:
         why = f"{hop} hand-offs (limit {hop_limit}): a supervisor decides"
         return Plan((Target(triage, "hop-limit", why),), True, hop, why)
@@ -47,6 +49,8 @@ def plan(named: str | None, refused: set[str], holding: set[str], hop: int, hop_
             note = f"{named} already refused it"
         elif not known(named):
             note = f"{named} is not a known destination"
+        elif not permitted(named):
+            note = f"{named} may not receive this category (not in its rules or transfer allow-list)"
         elif named in holding:
             return Plan((), False, hop, f"{named} already has it")
         else:
@@ -89,12 +93,13 @@ def reroute(hub: Hub, conn: Connection, complaint: Mapping[str, Any], passed_on:
 
     actor = passed_on["destination"]
     p = plan(named, refused, holding, hop, cfg.policy.hop_limit if cfg.policy else 3,
-             lambda d: d in cfg.registry, next_by_rules, cfg.ruleset.triage, actor)
+             lambda d: d in cfg.registry, next_by_rules, cfg.ruleset.triage, actor,
+             lambda d: transfers.permitted(conn, cfg.ruleset, cfg.registry, complaint["category"], d, kind))
     held = (at - aware(passed_on["clock_from"] or passed_on["created_at"])).total_seconds()
     conn.execute(hops.insert().values(
         complaint_id=complaint["id"], from_destination=actor, to_destinations=[t.destination for t in p.targets],
         kind=kind, category=complaint["category"], reason=reason, actor=actor, held_seconds=max(held, 0.0), at=at))
-    handoff = {"hop": hop, "from": actor, "kind": kind, "reason": reason or "", "supervisor": p.supervisor,
+    handoff = {"hop": hop, "from": actor, "kind": kind, "reason": privacy.mask_text(reason or ""), "supervisor": p.supervisor,
                "refused_by": sorted(refused)}
     message_ids = [send(hub, conn, complaint, t, handoff, at) for t in p.targets]
     if p.supervisor:

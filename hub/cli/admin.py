@@ -4,6 +4,7 @@ working on the store directly (the same store the API uses; set LAPORHUB_DATABAS
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -18,16 +19,23 @@ from hub.settings import audit, versions, workers
 from hub.settings.versions import errors_of
 
 
-def bootstrap_admin(hub: Any, out: TextIO = sys.stdout) -> str | None:
-    """On a store with no admin key, make one and print it once, so a fresh hub can be signed into."""
+def bootstrap_admin(hub: Any, out: TextIO = sys.stdout, path: Path | None = None) -> str | None:
+    """On a store with no admin key, make one so a fresh hub can be signed into. The key goes to a
+    file only its owner can read (LAPORHUB_FIRST_KEY_FILE, default ./laporhub-first-admin-key),
+    never to stdout, which ends up in logs (issue 11); stdout says where it is."""
 
     if keys.any_admin(hub.store):
         return None
     issued = keys.create(hub.store, "first administrator", "admin", actor="laporhub serve",
                          reason="bootstrap: the store had no admin key")
-    print("\n  No administrator key existed, so one was made. It is shown only this once:\n\n"
-          f"    {issued.secret}\n\n  Sign in at http://<host>:<port>/admin with it, then make personal "
-          "keys (Keys page or `laporhub keys create`) and revoke this one.\n", file=out, flush=True)
+    path = path or Path(os.environ.get("LAPORHUB_FIRST_KEY_FILE") or "laporhub-first-admin-key")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(issued.secret + "\n")
+    os.chmod(path, 0o600)
+    print(f"\n  No administrator key existed, so one was made and written to {path.resolve()}\n"
+          "  (readable only by you). Sign in at http://<host>:<port>/admin with it, make personal keys\n"
+          "  (Keys page or `laporhub keys create`), revoke this one and delete the file.\n", file=out, flush=True)
     return issued.secret
 
 

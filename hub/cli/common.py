@@ -11,6 +11,7 @@ from typing import Any
 
 from hub.core.errors import LaporHubError
 from hub.infra import logs
+from hub.settings import secrets
 from hub.settings.environment import Settings
 from hub.settings.runtime import Hub
 
@@ -22,6 +23,14 @@ def settings_of(args: argparse.Namespace) -> Settings:
 def hub_of(args: argparse.Namespace) -> Hub:
     logs.configure()
     return Hub.create(settings_of(args))
+
+
+def serving_hub(args: argparse.Namespace) -> Hub:
+    """The hub for a long-running process: refuses (SecretsError, exit 2) while a webhook
+    destination's secrets are unset, empty or shipped dev defaults (issue 11)."""
+    hub = hub_of(args)
+    secrets.check(hub.config.registry)
+    return hub
 
 
 def actor(args: argparse.Namespace) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, Iterator
@@ -13,9 +14,11 @@ from hub.aftercare import handoffs, open311_sync, scheduler
 from hub.aftercare.status import StatusConsumer
 from hub.cli import classifier as classifier_cli
 from hub.cli import demo
+from hub.cli import privacy as privacy_cli
 from hub.cli.admin import add_commands, bootstrap_admin
 from hub.cli.common import handle_error
 from hub.cli.common import hub_of as _hub
+from hub.cli.common import serving_hub as _serving_hub
 from hub.cli.common import settings_of as _settings
 from hub.cli.processes import run_api, run_worker, serve, stop_on_signals
 from hub.core import schemas
@@ -147,19 +150,19 @@ def cmd_subscribe(args: argparse.Namespace) -> int:
 
 
 def cmd_api(args: argparse.Namespace) -> int:
-    run_api(_hub(args), args.host, args.port)
+    run_api(_serving_hub(args), args.host, args.port)
     return 0
 
 
 def cmd_router(args: argparse.Namespace) -> int:
-    hub = _hub(args)
+    hub = _serving_hub(args)
     _serve_metrics(hub, args)
     run_worker(Router(hub))
     return 0
 
 
 def cmd_dispatcher(args: argparse.Namespace) -> int:
-    hub = _hub(args)
+    hub = _serving_hub(args)
     _serve_metrics(hub, args)
     run_worker(Dispatcher(hub, destinations=args.destination or None))
     return 0
@@ -172,7 +175,7 @@ def _serve_metrics(hub: Any, args: argparse.Namespace) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    hub = _hub(args)
+    hub = _serving_hub(args)
     bootstrap_admin(hub)
     serve(hub, args.host, args.port)
     return 0
@@ -180,13 +183,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     logs.configure("WARNING")
+    # The demo runs on the shipped dev secrets and posts to a receiver on this machine.
+    os.environ.setdefault("LAPORHUB_ALLOW_DEV_SECRETS", "1")
+    os.environ.setdefault("LAPORHUB_ALLOW_PRIVATE_TARGETS", "127.0.0.0/8")
     return demo.run(sys.stdout)
 
 
 # -- closing the loop: status consumer, SLA scheduler, hand-offs report -------------------------
 
 def cmd_status(args: argparse.Namespace) -> int:
-    run_worker(StatusConsumer(_hub(args)))  # type: ignore[arg-type]
+    run_worker(StatusConsumer(_serving_hub(args)))  # type: ignore[arg-type]
     return 0
 
 
@@ -194,7 +200,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     import threading
 
 
-    hub = _hub(args)
+    hub = _serving_hub(args)
     if args.once:
         with hub.bus() as bus:
             bus.declare(hub.delivery_queues())
@@ -271,6 +277,7 @@ def parser() -> argparse.ArgumentParser:
 
     add_commands(sub)
     classifier_cli.add_commands(sub)
+    privacy_cli.add_commands(sub)
     add_operations_commands(sub)
     return p
 

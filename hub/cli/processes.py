@@ -11,6 +11,7 @@ import structlog
 import uvicorn
 
 from hub.aftercare.status import StatusConsumer
+from hub.core import privacy
 from hub.http.app import create_app
 from hub.pipeline.dispatcher import Dispatcher
 from hub.pipeline.routing import Router
@@ -83,6 +84,6 @@ def run_worker(worker: Router | Dispatcher) -> None:
 def serve(hub: Hub, host: str, port: int) -> None:
     """Everything in one process: the embedded default needs nothing else running."""
     with workers(hub):
-        log.info("serve.started", host=host, port=port, broker=hub.settings.broker_url,
-                 database=hub.settings.database_url)
+        log.info("serve.started", host=host, port=port, broker=privacy.redact_url(hub.settings.broker_url),
+                 database=privacy.redact_url(hub.settings.database_url))
         uvicorn.run(create_app(hub), host=host, port=port, log_level="info")

@@ -17,7 +17,7 @@ class Destination:
     kind: str
     adapter: str
     options: Mapping[str, Any] = field(default_factory=dict)
-    share_reporter_contact: bool = False
+    reporter_fields: tuple[str, ...] = ()  # the reporter's contact fields it may receive (issue 11)
     parent: str | None = None
     city: str | None = None
 
@@ -96,6 +96,13 @@ class Registry:
         return Resolution(self.get(parent), f"{why}, so the provincial department")
 
 
+def reporter_fields(doc: Mapping[str, Any]) -> tuple[str, ...]:
+    """`reporter_fields: [phone]`, or the older `share_reporter_contact: true` (all of them)."""
+    if "reporter_fields" in doc:
+        return tuple(f for f in ("name", "email", "phone") if f in (doc.get("reporter_fields") or ()))
+    return ("name", "email", "phone") if doc.get("share_reporter_contact") else ()
+
+
 def _destination(doc: Mapping[str, Any], parent: str | None = None, city: str | None = None) -> Destination:
     return Destination(
         id=doc["id"],
@@ -103,7 +110,7 @@ def _destination(doc: Mapping[str, Any], parent: str | None = None, city: str | 
         kind=doc["kind"],
         adapter=doc["adapter"],
         options=dict(doc.get("options") or {}),
-        share_reporter_contact=bool(doc.get("share_reporter_contact", False)),
+        reporter_fields=reporter_fields(doc),
         parent=parent,
         city=city,
     )

@@ -11,6 +11,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 
+from hub.core import privacy
 from hub.core.errors import FieldError, InvalidMessage
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
@@ -65,11 +66,20 @@ def field_path(error: ValidationError) -> str:
 
 
 def _reason(error: ValidationError) -> str:
+    """Why the field is wrong, without echoing what was sent: a value may be a citizen's text,
+    NIK or phone number (issue 11), and error bodies and logs must not carry it."""
     if error.validator == "required":
         return "is required"
     if error.validator == "additionalProperties":
         return "is not an allowed field"
-    return error.message
+    message = error.message
+    if not isinstance(error.instance, (int, float)) or isinstance(error.instance, bool):
+        shown = repr(error.instance)
+        if message.startswith(shown):
+            message = "the value" + message[len(shown):]
+        else:
+            message = message.replace(shown, "the value")
+    return privacy.mask_text(message)
 
 
 def errors(name: str, instance: Any) -> list[FieldError]:

@@ -264,7 +264,8 @@ def router(hub: Hub) -> APIRouter:
     def rotate(dest_id: str, body: dict[str, Any] = Body(...), who: Principal = Depends(ADMIN)) -> JSONResponse:
         return _answer(lambda: destination_admin.rotate_secret(
             hub, dest_id, actor=who.actor, reason=_reason(body),
-            overlap_hours=_hours(body, "overlap_hours", 24), secret=body.get("secret")))
+            overlap_hours=_hours(body, "overlap_hours", 24), secret=body.get("secret"),
+            option=body.get("option", "secret")))
 
     @api.post("/destinations/{dest_id}/test", summary="Send a marked test delivery now and show the outcome")
     def test(dest_id: str, who: Principal = Depends(ADMIN)) -> JSONResponse:

@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
-from typing import Annotated, Any, AsyncIterator
+from typing import Annotated, AsyncIterator
 
 import structlog
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from hub.admin.auth import Principal, administer, may_submit, require
+from hub.admin.auth import READ_ALL, Principal, administer, may_submit, require
 from hub.admin.search import search
 from hub.admin.limits import Limiter
-from hub.core import documents, schemas
+from hub.core import documents, privacy, schemas
 from hub.core.errors import FieldError, InvalidMessage
 from hub.http import admin as admin_api
 from hub.http import console, contract, docs, errors, health
 from hub.http import deadletters as admin
 from hub.http.guard import InputGuard
 from hub.http.headers import SecurityHeaders
+from hub.http import privacy as privacy_api
 from hub.http.lifecycle import router as lifecycle_router
 from hub.http.open311 import router as open311_router
 from hub.infra.outbox import RelayThread
@@ -96,7 +97,10 @@ def create_app(hub: Hub, relay: bool = True) -> FastAPI:
 
     @app.get("/v1/complaints", summary="Most recent complaints")
     def list_complaints(limit: Annotated[int, Query(ge=1, le=500)] = 50, who: Principal = Depends(require())) -> JSONResponse:
-        return JSONResponse({"complaints": search(hub.store, limit=min(max(limit, 1), 500), **_own(who))})
+        found = search(hub.store, limit=min(max(limit, 1), 500), **_own(who))
+        if who.role not in READ_ALL:  # the original text is for administrators only (issue 11)
+            found = [{**c, "title": privacy.mask_text(c.get("title") or "")} for c in found]
+        return JSONResponse({"complaints": found})
 
     @app.get("/healthz", summary="Alive")
     def healthz() -> dict[str, str]:
@@ -121,6 +125,7 @@ def _install_administration(app: FastAPI, hub: Hub) -> None:
     """Access control's error answers, the /v1/admin API and the /admin console."""
 
     app.include_router(admin_api.router(hub))
+    app.include_router(privacy_api.routes(hub))
     console.mount(app)
 
 

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from hub.admin.auth import Refused
+from hub.core import privacy
 from hub.core.errors import (ComplaintNotFound, FieldError, InvalidMessage, RateLimited, TooLarge,
                              UnknownDestination, UnreadableInput, UnsupportedMediaType)
 
@@ -28,19 +29,22 @@ FieldLike = FieldError | dict[str, str]
 
 
 def _fields(errors: Sequence[FieldLike] | None) -> list[dict[str, str]]:
-    return [e.as_dict() if isinstance(e, FieldError) else dict(e) for e in errors or ()]
+    found = [e.as_dict() if isinstance(e, FieldError) else dict(e) for e in errors or ()]
+    return [{**e, "reason": privacy.mask_text(e["reason"])} if "reason" in e else e for e in found]
 
 
 def json_error(status: int, error: str, message: str, errors: Sequence[FieldLike] | None = None,
                headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
     """The /v1 error answer; `extra` adds context fields (e.g. a conflict's allowed states)."""
-    body = {"error": error, "message": message, **extra, "errors": _fields(errors)}
+    # Error bodies echo input back; identifiers in it are masked like everywhere else (issue 11).
+    body = {"error": error, "message": privacy.mask_text(message), **extra, "errors": _fields(errors)}
     return JSONResponse(body, status_code=status, headers=headers)
 
 
 def open311_error(status: int, description: str, fmt: str = "json",
                   headers: dict[str, str] | None = None) -> Response:
     """GeoReport v2's error answer: a list of {code, description}."""
+    description = privacy.mask_text(description)
     if fmt == "xml":
         root = ET.Element("errors")
         item = ET.SubElement(root, "error")

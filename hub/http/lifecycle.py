@@ -57,9 +57,9 @@ def _json(raw: bytes) -> Any:
                         409: {"description": "Replayed webhook-id, or a transition the current state does not allow"},
                         422: {"description": "Not a valid status update"}})
 async def post_status(complaint_id: str, request: Request) -> JSONResponse:
-    """Signed per Standard Webhooks with the destination's own webhook secret (the one the hub
-    signs its deliveries to it with); the timestamp must be within 5 minutes; a webhook-id is
-    accepted once."""
+    """Signed per Standard Webhooks with the destination's callback secret (options.callback_secret,
+    not the secret the hub signs its deliveries with); the timestamp must be within 5 minutes; a
+    webhook-id is accepted once."""
     raw = await request.body()
     return await run_in_threadpool(_status_update, request, complaint_id, raw)
 
@@ -73,10 +73,12 @@ def _status_update(request: Request, complaint_id: str, raw: bytes) -> JSONRespo
         return _error(400, "invalid_json", "body is not valid JSON", exc.errors)
     dest_id = doc.get("destination") if isinstance(doc, dict) else None
     reg = hub.config.registry
-    secret = reg.get(dest_id).options.get("secret") if isinstance(dest_id, str) and dest_id in reg else None
+    # The callback secret, never the one the hub signs its deliveries with: a delivery replayed
+    # at this URL must not verify (issue 11).
+    secret = reg.get(dest_id).options.get("callback_secret") if isinstance(dest_id, str) and dest_id in reg else None
     if not secret:
-        return _error(401, "invalid_signature", "the body's destination has no webhook secret to verify with",
-                      [FieldError("destination", "must be a destination that has a webhook secret")])
+        return _error(401, "invalid_signature", "the body's destination has no callback secret to verify with",
+                      [FieldError("destination", "must be a destination that has a callback_secret")])
     secrets = [secret] if isinstance(secret, str) else list(secret)
     headers = dict(request.headers)
     failure = None

@@ -13,23 +13,25 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping
 from xml.etree import ElementTree as ET
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from hub.admin import keys
+from hub.admin.auth import presented_key
+from hub.admin.keys import Principal
 from hub.aftercare import open311_sync, status
 from hub.core import lifecycle
 from hub.core.errors import InvalidMessage, RateLimited
-from hub.http import errors
-from hub.infra.store import aware, complaints, deliveries, events
+from hub.http import errors, open311_view
+from hub.infra.store import aware, complaints
 from hub.pipeline.intake import accept
 from hub.settings.runtime import Hub
 
 router = APIRouter(prefix="/open311/v2")
 FORMATS = ("json", "xml")
 MAX_LIMIT = 1000
+PUBLIC_LIMIT = 200  # without a key: public data, fewer per call
 DEFAULT_DAYS = 90
 
 
@@ -151,67 +153,15 @@ def _complaint_from_form(hub: Hub, form: Mapping[str, str]) -> dict[str, Any]:
     return complaint
 
 
-def _request_doc(hub: Hub, row: Mapping[str, Any], dels: list[Mapping[str, Any]], notes: str | None) -> dict[str, Any]:
-    reg = hub.config.registry
-    body = row["body"]
-    loc = body.get("location") or {}
-    closed = row["state"] in ("resolved", "closed")
-    working = [d for d in dels if not lifecycle.is_done(d["state"]) and d["destination"] in reg
-               and reg.get(d["destination"]).kind not in ("channel", "escalation")]
-    shown = working or [d for d in dels if d["state"] == "resolved"]
-    expected = None
-    policy = hub.config.policy
-    if policy and working:
-        dues = []
-        for d in working:
-            target = policy.target(d["destination"], d["rule_id"])
-            if target.resolve_hours:
-                dues.append(policy.due(aware(d["clock_from"] or d["created_at"]), target.resolve_hours))
-        expected = max(dues).isoformat() if dues else None
-    category = row["category"] or body.get("category")
-    cat_name = next((s["service_name"] for s in _services(hub) if s["service_code"] == category), None)
-    return {
-        "service_request_id": row["id"],
-        "status": "closed" if closed else "open",
-        "status_notes": notes,
-        "service_name": cat_name,
-        "service_code": category or "other",
-        "description": body.get("text", "")[:4000],
-        "agency_responsible": ", ".join(reg.get(d["destination"]).name for d in shown if d["destination"] in reg) or None,
-        "service_notice": "Waktu tindak lanjut dihitung dalam jam kerja (Senin-Jumat 08:00-16:00 WIB).",
-        "requested_datetime": iso(row["received_at"]),
-        "updated_datetime": iso(row["updated_at"]),
-        "expected_datetime": expected,
-        "address": loc.get("address"),
-        "address_id": None,
-        "zipcode": None,
-        "lat": loc.get("latitude"),
-        "long": loc.get("longitude"),
-        "media_url": (body.get("attachments") or [None])[0],
-    }
-
-
-def _notes(conn: Any, complaint_id: str) -> str | None:
-    """The latest public note: a resolution note, a status note, a rejection reason."""
-    for e in conn.execute(sa.select(events.c.type, events.c.data).where(
-            events.c.complaint_id == complaint_id, events.c.type.in_(("status_changed", "rerouted", "reopened")))
-            .order_by(events.c.id.desc())):
-        data = e.data or {}
-        note = data.get("resolution_note") or data.get("note") or data.get("reason")
-        if note:
-            return note
-    return None
-
-
-def _load(hub: Hub, where: list[Any], limit: int) -> list[dict[str, Any]]:
-    with hub.store.engine.connect() as conn:
-        rows = conn.execute(sa.select(complaints).where(*where).order_by(complaints.c.received_at.desc())
-                            .limit(limit)).mappings().all()
-        out = []
-        for row in rows:
-            dels = conn.execute(sa.select(deliveries).where(deliveries.c.complaint_id == row["id"])).mappings().all()
-            out.append(_request_doc(hub, row, list(dels), _notes(conn, row["id"])))
-    return out
+def _reader(request: Request) -> Principal | None:
+    """The key a read was made with (`api_key` parameter or bearer header), or None: public."""
+    key = request.query_params.get("api_key") or presented_key(request)
+    if not key:
+        return None
+    who = keys.authenticate(request.app.state.hub.store, key)
+    if who is None:
+        raise Open311Error(403, 403, "api_key is not valid: unknown, mistyped, rotated or revoked")
+    return who
 
 
 def _date(value: str | None, name: str) -> datetime | None:
@@ -263,7 +213,7 @@ async def discovery(request: Request, fmt: str) -> Response:
     hub: Hub = request.app.state.hub
     base = f"{hub.settings.public_url.rstrip('/')}/open311/v2"  # clients append "/services.xml"
     doc = {"changeset": "2026-11-29T00:00:00Z", "contact": "LaporHub operators (Diskominfotik DKI Jakarta)",
-           "key_service": "Reading needs no key; filing needs a channel api_key from the LaporHub administrators.",
+           "key_service": "Reading needs no key and gives public data only (text masked, coordinates rounded, no confidential complaints); an api_key reads in full what that key may read. Filing needs a channel api_key from the LaporHub administrators.",
            "endpoints": [{"specification": "http://wiki.open311.org/GeoReport_v2", "url": base,
                           "changeset": "2026-11-29T00:00:00Z", "type": "production", "formats": [
                               "application/json", "text/xml"]}]}
@@ -318,7 +268,12 @@ def _file_request(request: Request, hub: Hub, fmt: str, form: dict[str, str]) ->
 async def get_requests(request: Request, fmt: str) -> Response:
     hub: Hub = request.app.state.hub
     q = request.query_params
+    who = _reader(request)
     where: list[Any] = []
+    if who is None:
+        # Without a key, reads cover the last 90 days whatever start_date asks: the public cannot
+        # page through the whole store.
+        where.append(complaints.c.received_at >= datetime.now(timezone.utc) - timedelta(days=DEFAULT_DAYS))
     if q.get("service_request_id"):
         ids = [x.strip() for x in q["service_request_id"].split(",") if x.strip()]
         where.append(complaints.c.id.in_(ids))
@@ -341,12 +296,12 @@ async def get_requests(request: Request, fmt: str) -> Response:
                 where.append(complaints.c.state.not_in(closed))
             elif wanted == {"closed"}:
                 where.append(complaints.c.state.in_(closed))
-    return _respond(fmt, _load(hub, where, MAX_LIMIT), "service_requests", "request")
+    return _respond(fmt, open311_view.load(hub, where, MAX_LIMIT if who else PUBLIC_LIMIT, who), "service_requests", "request")
 
 
 @_route("/requests/{request_id}")
 async def get_request(request: Request, fmt: str, request_id: str) -> Response:
-    found = _load(request.app.state.hub, [complaints.c.id == request_id], 1)
+    found = open311_view.load(request.app.state.hub, [complaints.c.id == request_id], 1, _reader(request))
     if not found:
         raise Open311Error(404, 404, f"service request {request_id!r} not found")
     return _respond(fmt, found, "service_requests", "request")
@@ -355,7 +310,7 @@ async def get_request(request: Request, fmt: str, request_id: str) -> Response:
 @_route("/tokens/{token}")
 async def get_token(request: Request, fmt: str, token: str) -> Response:
     """Requests get their id at once, so a token is the id itself."""
-    found = _load(request.app.state.hub, [complaints.c.id == token], 1)
+    found = open311_view.load(request.app.state.hub, [complaints.c.id == token], 1, _reader(request))
     if not found:
         raise Open311Error(404, 404, f"token {token!r} not found")
     return _respond(fmt, [{"service_request_id": token, "token": token}], "service_requests", "request")

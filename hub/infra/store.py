@@ -18,6 +18,8 @@ from sqlalchemy.engine import Connection, Engine
 import structlog
 from sqlalchemy.exc import IntegrityError
 
+from hub.core import privacy
+
 log = structlog.get_logger("hub.infra.store")
 
 metadata = sa.MetaData()
@@ -41,6 +43,8 @@ complaints = sa.Table(
     # Lifecycle (hub/core/lifecycle.py): open, in_progress, needs_info, resolved, closed.
     sa.Column("state", sa.String(32), nullable=False, default="open", server_default="open"),
     sa.Column("supervisor", sa.Boolean, nullable=False, default=False, server_default=sa.false()),
+    # The reporter's choice (hub/core/privacy.py): public, confidential (Rahasia), anonymous (Anonim).
+    sa.Column("privacy", sa.String(16), nullable=False, default="public", server_default="public"),
     sa.UniqueConstraint("channel", "external_ref", name="uq_complaints_channel_ref"),
 )
 
@@ -194,7 +198,7 @@ class Store:
         at = now()
         conn.execute(complaints.insert().values(
             id=cid, channel=complaint["channel"], external_ref=ref, body=dict(complaint),
-            status="received", received_at=at, updated_at=at))
+            privacy=privacy.choice(complaint), status="received", received_at=at, updated_at=at))
         return cid, True
 
     def find_by_ref(self, channel: str, external_ref: str) -> str | None:

@@ -8,7 +8,7 @@ from typing import Any, Mapping
 import structlog
 from sqlalchemy.exc import IntegrityError
 
-from hub.core import schemas
+from hub.core import privacy, schemas
 from hub.infra.metrics import COMPLAINTS_ACCEPTED
 from hub.infra.store import Store, outbox, outbox_row
 
@@ -34,6 +34,7 @@ def accept(store: Store, complaint: Mapping[str, Any], actor: str = "api",
     """
     if not validated:
         schemas.validate("complaint", complaint)
+    complaint = privacy.for_storage(complaint)  # an anonymous reporter's identity is never stored
     try:
         with store.begin() as conn:
             cid, created = store.insert_complaint(conn, complaint)

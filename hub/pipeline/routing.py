@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import structlog
 from kombu.message import Message
 
-from hub.core import schemas
+from hub.core import privacy, schemas
 from hub.core.classify import classify
 from hub.core.destinations import Destination
 from hub.core.errors import FieldError, InvalidMessage
@@ -36,11 +36,9 @@ BATCH = 64  # intake messages routed in one transaction and one pipelined publis
 def delivery_message(complaint_id: str, complaint: Mapping[str, Any], classification: Mapping[str, Any],
                      target: Target, destination: Destination, ruleset_version: str, delivery_id: str,
                      public_url: str) -> dict[str, Any]:
-    """What the destination receives. The reporter's contact goes only where it is allowed."""
-    body = {k: v for k, v in complaint.items() if k not in ("reporter", "category")}
-    reporter = complaint.get("reporter")
-    if reporter and destination.share_reporter_contact and not reporter.get("anonymous"):
-        body["reporter"] = reporter
+    """What the destination receives: free text with identifiers masked, and only the reporter
+    fields the destination declares (hub.core.privacy)."""
+    body = privacy.outbound_complaint(complaint, destination.reporter_fields)
     message = {
         "type": "laporhub.delivery.v1",
         "delivery_id": delivery_id,

@@ -35,6 +35,9 @@ class Settings:
     # Issue 11: requests per key ("<count>/<seconds>", or "off"); per channel where listed.
     rate_limit: str = "120/60"
     rate_limits: dict[str, str] = field(default_factory=dict)
+    # Issue 11: networks webhook and Open311 targets may resolve to although private, loopback,
+    # link-local or multicast (none by default; the demo and the tests allow 127.0.0.0/8).
+    allow_private_targets: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -59,6 +62,9 @@ class Settings:
             values["lease_seconds"] = float(env["LAPORHUB_LEASE_SECONDS"])
         if "LAPORHUB_RECONCILE_GRACE" in env:
             values["reconcile_grace"] = float(env["LAPORHUB_RECONCILE_GRACE"])
+        if env.get("LAPORHUB_ALLOW_PRIVATE_TARGETS", "").strip():
+            values["allow_private_targets"] = tuple(
+                x.strip() for x in env["LAPORHUB_ALLOW_PRIVATE_TARGETS"].split(",") if x.strip())
         if "LAPORHUB_STARTUP_PATIENCE" in env:
             values["startup_patience"] = float(env["LAPORHUB_STARTUP_PATIENCE"])
         if env.get("LAPORHUB_RATE_LIMIT"):

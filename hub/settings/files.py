@@ -52,7 +52,7 @@ def interpolate(value: Any, env: dict[str, str] | os._Environ[str] = os.environ,
     if isinstance(value, str):
         def sub(m: re.Match[str]) -> str:
             name, default = m.group(1), m.group(2)
-            if name in env:
+            if env.get(name):  # an empty variable counts as unset (issue 11)
                 return env[name]
             if default is not None:
                 return default

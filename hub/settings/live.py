@@ -14,9 +14,10 @@ from typing import Any, Mapping
 import sqlalchemy as sa
 import structlog
 
+from hub.core import privacy
 from hub.core.destinations import Destination, Registry, _destination
 from hub.infra.store import Store, aware, metadata, now
-from hub.settings import audit, versions
+from hub.settings import audit, secrets, versions
 from hub.settings.files import HubConfig
 
 log = structlog.get_logger("hub.settings.live")
@@ -62,14 +63,16 @@ def build(base: HubConfig, store: Store) -> Effective:
         for r in rows:
             dest = by_id.get(r["id"])
             if r["document"]:
-                dest = _destination(r["document"], parent=dest.parent if dest else None,
-                                    city=dest.city if dest else None)
+                doc = {**r["document"], "options": secrets.unseal_options(r["document"].get("options") or {})}
+                dest = _destination(doc, parent=dest.parent if dest else None, city=dest.city if dest else None)
             if dest is None:
                 continue
             olds = [s for s in r["old_secrets"] or [] if aware(datetime.fromisoformat(s["until"])) > at]
-            if olds and isinstance(dest.options.get("secret"), str):
-                dest = replace(dest, options={**dest.options,
-                                              "secret": [dest.options["secret"], *(s["secret"] for s in olds)]})
+            for option in ("secret", "callback_secret"):
+                mine = [secrets.unseal(s["secret"]) for s in olds if s.get("option", "secret") == option]
+                if mine and isinstance(dest.options.get(option), str):
+                    dest = replace(dest, options={**dest.options, option: [dest.options[option], *mine]})
+            if olds:
                 soonest = min(aware(datetime.fromisoformat(s["until"])) for s in olds)
                 expires = soonest if expires is None else min(expires, soonest)
             by_id[dest.id] = dest
@@ -92,15 +95,10 @@ def stale(snap: Effective | None, store: Store) -> bool:
 
 
 def redact(options: Mapping[str, Any]) -> dict[str, Any]:
-    """Options fit to show or audit: secrets shortened to their first characters."""
-    def short(s: Any) -> Any:
-        return f"{s[:10]}…" if isinstance(s, str) and len(s) > 10 else s
-    out = dict(options)
-    if "secret" in out:
-        out["secret"] = [short(s) for s in out["secret"]] if isinstance(out["secret"], list) else short(out["secret"])
-    return out
+    """Options fit to show or audit: secrets, api keys and passwords (also in URLs) hidden."""
+    return privacy.redact_options(dict(options))
 
 
 def as_document(dest: Destination) -> dict[str, Any]:
     return {"id": dest.id, "name": dest.name, "kind": dest.kind, "adapter": dest.adapter,
-            "options": dict(dest.options), "share_reporter_contact": dest.share_reporter_contact}
+            "options": dict(dest.options), "reporter_fields": list(dest.reporter_fields)}

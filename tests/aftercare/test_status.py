@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from kombu import Connection
 
-from hub.aftercare import status
+from hub.aftercare import status, transfers
 from hub.aftercare.handoffs import hops
 from hub.aftercare.status import NotDelivered, StatusConsumer, apply, status_updates
 from hub.core.errors import ComplaintNotFound, InvalidMessage
@@ -221,7 +221,9 @@ def test_a_rejection_goes_to_the_suggested_destination_with_the_hand_off_and_the
         "pam-jaya", ["sudin-sda-jakarta-timur"], "rejected")
 
 
-def test_a_transfer_goes_to_the_destination_named(hub: Hub) -> None:
+def test_a_transfer_goes_to_the_destination_named_when_the_allow_list_permits(hub: Hub) -> None:
+    with hub.store.engine.begin() as conn:
+        transfers.replace(conn, "water", ["dinas-sda"], actor="admin", reason="SDA takes drainage")
     cid, _ = delivered(hub, WATER)
     result = apply(hub, update(cid, "pam-jaya", "transferred", transfer_to="dinas-sda", reason="Kewenangan SDA"))
     assert result.rerouted_to == ["dinas-sda"]
@@ -229,6 +231,12 @@ def test_a_transfer_goes_to_the_destination_named(hub: Hub) -> None:
     assert body["handoff"]["kind"] == "transferred" and body["handoff"]["from"] == "pam-jaya"
     with pytest.raises(IllegalTransition):
         apply(hub, update(cid, "pam-jaya", "acknowledged", "u-after"))
+
+
+def test_a_transfer_the_rules_and_allow_list_do_not_permit_goes_to_triage(hub: Hub) -> None:
+    cid, _ = delivered(hub, WATER)
+    result = apply(hub, update(cid, "pam-jaya", "transferred", transfer_to="dinas-sda", reason="Kewenangan SDA"))
+    assert result.rerouted_to == [hub.config.ruleset.triage]
 
 
 def test_a_rejection_naming_an_unknown_destination_follows_the_rules_and_says_why(hub: Hub) -> None:

@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from hub.cli.receiver import Receiver
+from hub.aftercare import transfers
 from hub.core import signing
 from hub.settings.runtime import Hub
 from tests.harness import key_headers, point_webhooks_at, running, settled, wait_for
@@ -41,7 +42,7 @@ def callback(client: TestClient, hub: Hub, complaint_id: str, destination: str, 
                        "destination": destination, **update}).encode()
     headers = {"content-type": "application/json"}
     if signed:
-        key = secret or hub.config.registry.get(destination).options["secret"]
+        key = secret or hub.config.registry.get(destination).options["callback_secret"]
         headers.update(signing.headers([key], webhook_id or f"msg_{uuid.uuid4().hex}", body, timestamp))
     return client.post(f"/v1/complaints/{complaint_id}/status", content=body, headers=headers)
 
@@ -104,7 +105,7 @@ def test_unsigned_wrongly_signed_stale_or_replayed_callbacks_are_refused_and_cha
         before = hub.store.complaint(cid)
         unsigned = callback(client, hub, cid, "pam-jaya", signed=False, status="acknowledged")
         wrong = callback(client, hub, cid, "pam-jaya", status="acknowledged",
-                         secret=hub.config.registry.get("pln-uid-jakarta-raya").options["secret"])
+                         secret=hub.config.registry.get("pam-jaya").options["secret"])  # its outbound one
         stale = callback(client, hub, cid, "pam-jaya", status="acknowledged", timestamp=int(time.time()) - 600)
         not_ours = callback(client, hub, cid, "pln-uid-jakarta-raya", status="acknowledged")
         after_refusals = hub.store.complaint(cid)
@@ -155,6 +156,8 @@ def test_a_bounce_loop_ends_at_triage_for_a_supervisor_after_the_hop_limit(hub: 
         point_webhooks_at(hub, receiver)
         cid = client.post("/v1/complaints", json=WATER).json()["id"]
         wait_for(lambda: settled(hub, cid))
+        with hub.store.begin() as conn:  # an administrator lets water complaints go to PLN too (issue 11)
+            transfers.replace(conn, "water", ["pam-jaya", "pln-uid-jakarta-raya"], actor="test", reason="pumps")
         first = callback(client, hub, cid, "pam-jaya", status="transferred", transfer_to="pln-uid-jakarta-raya",
                          reason="Pompa listrik mati, urusan PLN.")
         wait_for(lambda: settled(hub, cid))

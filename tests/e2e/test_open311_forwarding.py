@@ -31,6 +31,9 @@ def remote(tmp_path: Path) -> Iterator[tuple[Hub, str, str]]:
     hub.store.engine.dispose()
 
 
+PUSH_KEY = "pam-jaya-inbound-key"  # what PAM Jaya's system presents when it pushes (callback_api_key)
+
+
 @pytest.fixture
 def local(tmp_path: Path, remote: tuple[Hub, str, str]) -> Iterator[Hub]:
     """PAM Jaya reached through its Open311 endpoint instead of a webhook."""
@@ -38,7 +41,7 @@ def local(tmp_path: Path, remote: tuple[Hub, str, str]) -> Iterator[Hub]:
     hub = make_hub("memory://localhost/", f"sqlite:///{tmp_path / 'local.db'}", "local311")
     registry = hub.config.registry
     registry._by_id["pam-jaya"] = replace(registry.get("pam-jaya"), adapter="open311", options={
-        "endpoint": endpoint, "api_key": api_key, "service_codes": {"water": "water"}})
+        "endpoint": endpoint, "api_key": api_key, "callback_api_key": PUSH_KEY, "service_codes": {"water": "water"}})
     yield hub
     hub.store.engine.dispose()
 
@@ -76,14 +79,16 @@ def test_the_destinations_system_can_push_its_status_change_instead(local: Hub, 
         cid = client.post("/v1/complaints", json={**WATER, "external_ref": "O311-FWD-2"}).json()["id"]
         wait_for(lambda: settled(local, cid))
         [delivery] = local.store.deliveries_of(cid)
-        update = {"api_key": api_key, "service_request_id": delivery["remote_ref"], "status": "closed",
+        update = {"api_key": PUSH_KEY, "service_request_id": delivery["remote_ref"], "status": "closed",
                   "description": "Pipa sudah diganti.", "update_id": "u-1",
                   "updated_datetime": "2026-11-29T10:00:00+07:00"}
         pushed = client.post("/open311/v2/servicerequestupdates.json", data=update)
         repeated = client.post("/open311/v2/servicerequestupdates.json", data=update)
         stranger = client.post("/open311/v2/servicerequestupdates.json", data={**update, "api_key": "nope"})
+        outbound = client.post("/open311/v2/servicerequestupdates.json", data={**update, "api_key": api_key})
     assert pushed.status_code == 200 and pushed.json()[0]["applied"] is True
     assert repeated.status_code == 200 and repeated.json()[0]["applied"] is False
     assert stranger.status_code == 403 and stranger.json()[0]["code"] == 403
+    assert outbound.status_code == 403, "the key the hub sends with never authenticates what comes back"
     [after] = local.store.deliveries_of(cid)
     assert after["state"] == "resolved"

@@ -315,7 +315,7 @@ async function pageDestinations() {
     const hl = d.health || {};
     const actions = isAdmin() ? [
       h("button", { class: "secondary", onclick: () => act(async () => { await post(`/v1/admin/destinations/${d.id}/${d.paused ? "resume" : "pause"}`, { reason: reason.value }); setTimeout(route, 300); return `${d.id} ${d.paused ? "resumed" : "paused"}.`; }) }, d.paused ? "Resume" : "Pause"),
-      h("button", { class: "secondary", onclick: () => act(async () => { const r = await post(`/v1/admin/destinations/${d.id}/test`); return `Test delivery to ${d.id}: ${r.outcome} (${r.detail}).`; }) }, "Test"),
+      h("button", { class: "secondary", onclick: () => act(async () => { const r = await post(`/v1/admin/destinations/${d.id}/test`); return `Test delivery to ${d.id}: ${r.outcome}${r.status ? ` (HTTP ${r.status})` : ""}${r.detail ? `: ${r.detail}` : ""}.`; }) }, "Test"),
       d.adapter === "webhook" ? h("button", { class: "secondary", onclick: () => act(async () => { const r = await post(`/v1/admin/destinations/${d.id}/rotate-secret`, { reason: reason.value, overlap_hours: 24 }); return `New secret for ${d.id} (shown once): ${r.secret}; the old one also signs until ${when(r.old_secret_signs_until)}.`; }) }, "Rotate secret") : "",
     ] : [];
     return h("tr", { id: `destination-${d.id}` }, h("td", {}, h("strong", {}, d.name), h("div", { class: "muted" }, `${d.id} · ${d.kind} · ${d.adapter}`)),
