@@ -22,6 +22,7 @@ from hub.core.destinations import Destination
 from hub.core.errors import FieldError, InvalidMessage, LaporHubError
 from hub.core.rules import Target
 from hub.infra.store import deliveries, iso, now
+from hub.pipeline.context import adapter_context
 from hub.settings import audit, control, live
 from hub.settings.live import destination_settings
 
@@ -211,7 +212,7 @@ def test_delivery(hub: "Hub", dest_id: str, bus: Any, *, actor: str) -> dict[str
                                Target(dest.id, "test-delivery", f"test delivery requested by {actor}"),
                                dest, cfg.ruleset.version, did, hub.settings.public_url)
     once = Destination(**{**dest.__dict__, "options": {**dest.options, "max_attempts": 1}})
-    adapter = adapters.load(dest.adapter)(once, adapters.Context(bus, hub.settings))
+    adapter = adapters.load(dest.adapter)(once, adapter_context(hub, bus))
     try:
         receipt = adapter.deliver(message)
         return {"destination": dest_id, "delivery_id": did, "outcome": "delivered", "detail": receipt.detail,

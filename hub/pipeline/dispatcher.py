@@ -25,6 +25,7 @@ from hub.infra.metrics import CIRCUIT_OPEN, DELIVERIES, DELIVERY_SECONDS, RETRIE
 from hub.infra.outbox import relay
 from hub.infra.store import event_row, events, now
 from hub.pipeline import deadletter, notices, retry
+from hub.pipeline.context import adapter_context
 from hub.pipeline.guard import CircuitBreaker, RateLimit
 from hub.settings.runtime import Hub
 from hub.settings.workers import Worker, is_control
@@ -73,7 +74,7 @@ class Dispatcher:
                 return cached[1]
             if cached is not None:
                 cached[1].close()
-            adapter = adapters.load(dest.adapter)(dest, adapters.Context(self.out, self.hub.settings))
+            adapter = adapters.load(dest.adapter)(dest, adapter_context(self.hub, self.out))
             self._adapters[destination_id] = (dest, adapter)
             return adapter
 

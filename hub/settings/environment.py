@@ -25,6 +25,16 @@ class Settings:
     webhook_failing_after: float = 3600.0
     # How long a starting process waits for the database or broker before it gives up.
     startup_patience: float = 120.0
+    # Issue 14: e-mail destinations. SMTP server (smtp:// or smtps://), the From address, the
+    # base of per-delivery Reply-To addresses (plus-addressing; empty: no Reply-To), the secret
+    # that signs action links (empty: one kept in the store) and how long links work, and the
+    # city mail gateway's whsec_ secret for POST /v1/inbound/email (empty: inbound mail refused).
+    smtp_url: str = ""
+    mail_from: str = "LaporHub <laporhub@localhost>"
+    reply_address: str = ""
+    link_secret: str = ""
+    link_days: float = 30.0
+    inbound_email_secret: str = ""
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -43,6 +53,13 @@ class Settings:
             values["webhook_schedule"] = tuple(float(x) for x in env["LAPORHUB_WEBHOOK_SCHEDULE"].split(",") if x.strip())
         if "LAPORHUB_WEBHOOK_FAILING_AFTER" in env:
             values["webhook_failing_after"] = float(env["LAPORHUB_WEBHOOK_FAILING_AFTER"])
+        for name, var in (("smtp_url", "LAPORHUB_SMTP_URL"), ("mail_from", "LAPORHUB_MAIL_FROM"),
+                          ("reply_address", "LAPORHUB_REPLY_ADDRESS"), ("link_secret", "LAPORHUB_LINK_SECRET"),
+                          ("inbound_email_secret", "LAPORHUB_INBOUND_EMAIL_SECRET")):
+            if var in env:
+                values[name] = env[var]
+        if "LAPORHUB_LINK_DAYS" in env:
+            values["link_days"] = float(env["LAPORHUB_LINK_DAYS"])
         if "LAPORHUB_STARTUP_PATIENCE" in env:
             values["startup_patience"] = float(env["LAPORHUB_STARTUP_PATIENCE"])
         values.update({k: v for k, v in overrides.items() if v is not None})
