@@ -19,7 +19,8 @@ from hub.admin.search import search
 from hub.core import schemas
 from hub.core.errors import FieldError, InvalidMessage
 from hub.http import admin as admin_api
-from hub.http import console, health
+from hub.http import actions as action_pages
+from hub.http import console, health, inbound, portal
 from hub.http import deadletters as admin
 from hub.http.lifecycle import router as lifecycle_router
 from hub.http.open311 import router as open311_router
@@ -108,6 +109,10 @@ def create_app(hub: Hub, relay: bool = True) -> FastAPI:
 
     app.include_router(lifecycle_router)
     app.include_router(open311_router)
+    app.include_router(action_pages.routes())
+    app.include_router(inbound.routes())
+    app.include_router(portal.routes())
+    portal.mount(app)
 
     @app.get("/v1/complaints", summary="Most recent complaints")
     def list_complaints(limit: int = 50, who: Principal = Depends(require())) -> JSONResponse:
