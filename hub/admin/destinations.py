@@ -22,6 +22,7 @@ from hub.core.destinations import Destination
 from hub.core.errors import FieldError, InvalidMessage, LaporHubError
 from hub.core.rules import Target
 from hub.infra.store import deliveries, iso, now
+from hub.pipeline import attempts as attempt_log
 from hub.pipeline.context import adapter_context
 from hub.settings import audit, control, live
 from hub.settings.live import destination_settings
@@ -215,12 +216,14 @@ def test_delivery(hub: "Hub", dest_id: str, bus: Any, *, actor: str) -> dict[str
     adapter = adapters.load(dest.adapter)(once, adapter_context(hub, bus))
     try:
         receipt = adapter.deliver(message)
-        return {"destination": dest_id, "delivery_id": did, "outcome": "delivered", "detail": receipt.detail,
-                "attempts": [a.as_dict() for a in receipt.attempts]}
+        outcome, detail, tries = "delivered", receipt.detail, receipt.attempts
     except adapters.Failed as exc:
-        return {"destination": dest_id, "delivery_id": did, "outcome": "failed", "detail": exc.reason,
-                "attempts": [a.as_dict() for a in exc.attempts]}
+        outcome, detail, tries = "failed", exc.reason, exc.attempts
     except (LaporHubError, ValueError, KeyError) as exc:
-        return {"destination": dest_id, "delivery_id": did, "outcome": "failed", "detail": str(exc), "attempts": []}
+        outcome, detail, tries = "failed", str(exc), []
     finally:
         adapter.close()
+    with hub.store.begin() as conn:
+        attempt_log.record(conn, dest_id, did, tries)  # the endpoint's attempt log shows test sends too
+    return {"destination": dest_id, "delivery_id": did, "outcome": outcome, "detail": detail,
+            "attempts": [a.as_dict() for a in tries]}

@@ -17,7 +17,7 @@ from hub.core import lifecycle
 from hub.core.actions import ACTIONS, Claim, LinkRefused, Links
 from hub.core.errors import FieldError, InvalidMessage
 from hub.core.masking import mask_text
-from hub.infra.store import _aware, deliveries, metadata, now
+from hub.infra.store import aware, deliveries, metadata, now
 from hub.pipeline.context import links as hub_links
 from hub.settings.runtime import Hub
 
@@ -31,6 +31,8 @@ action_uses = sa.Table(
 )
 
 MAX_NOTE = 5000
+STATUSES = {**ACTIONS, "transfer": "transferred"}
+"""What a destination may do from a link (ACTIONS) or the portal (also transfer)."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ def open_link(hub: Hub, token: str, links: Links | None = None) -> Opened:
         row = conn.execute(sa.select(deliveries).where(deliveries.c.id == claim.delivery_id)).mappings().first()
     lang = _language(hub, claim.destination)
     if used is not None:
-        at = _aware(used["used_at"]).astimezone().strftime("%Y-%m-%d %H:%M %Z")
+        at = aware(used["used_at"]).astimezone().strftime("%Y-%m-%d %H:%M %Z")
         raise LinkRefused("used", (f"Tautan ini sudah dipakai pada {at} ({used['action']})."
                                    if lang == "id" else f"This link was already used on {at} ({used['action']}).")
                           + (" Setiap tautan hanya berlaku sekali." if lang == "id" else " Each link works once."))
@@ -81,30 +83,46 @@ def _text(form: Mapping[str, Any], name: str) -> str:
 
 
 def update_from_form(claim: Claim, form: Mapping[str, Any]) -> dict[str, Any]:
-    """The status update an action's form makes; InvalidMessage names each bad field."""
+    """The status update a link's form makes; InvalidMessage names each bad field."""
+    return status_update(claim.action, claim.complaint_id, claim.delivery_id, claim.destination,
+                         f"link:{claim.nonce}", form)
+
+
+def status_update(action: str, complaint_id: str, delivery_id: str, destination: str, update_id: str,
+                  form: Mapping[str, Any]) -> dict[str, Any]:
+    """The status update one action makes (from a link's page or the portal): notes are required
+    where the citizen needs them, a photo must be an http(s) link, free text is masked."""
     errors: list[FieldError] = []
     note, photo = _text(form, "note"), _text(form, "photo_url")
     reason, where = _text(form, "reason"), _text(form, "suggested_destination")
+    if action not in STATUSES:
+        raise InvalidMessage("action", [FieldError("action", f"must be one of {', '.join(STATUSES)}")])
     if photo and not photo.lower().startswith(("http://", "https://")):
         errors.append(FieldError("photo_url", "must be an http:// or https:// link"))
     if len(note) > MAX_NOTE or len(reason) > 2000:
         errors.append(FieldError("note" if len(note) > MAX_NOTE else "reason", "is too long"))
-    update: dict[str, Any] = {"update_id": f"link:{claim.nonce}", "complaint_id": claim.complaint_id,
-                              "delivery_id": claim.delivery_id, "destination": claim.destination,
-                              "status": claim.status}
-    if claim.action == "resolve":
+    update: dict[str, Any] = {"update_id": update_id, "complaint_id": complaint_id, "delivery_id": delivery_id,
+                              "destination": destination, "status": STATUSES[action]}
+    if action == "resolve":
         if not note:
             errors.append(FieldError("note", "say what was done (the citizen reads it)"))
         update["resolution_note"] = mask_text(note)
-    elif claim.action == "not_ours":
+    elif action == "not_ours":
         if not reason:
             errors.append(FieldError("reason", "say why this is not yours"))
         update["reason"] = mask_text(reason)
         if where:
             update["suggested_destination"] = where
-    elif claim.action == "progress" and not note:
+    elif action == "transfer":
+        target = _text(form, "transfer_to")
+        if not target:
+            errors.append(FieldError("transfer_to", "name the destination that takes it over"))
+        update["transfer_to"] = target
+        if reason:
+            update["reason"] = mask_text(reason)
+    elif action == "progress" and not note:
         errors.append(FieldError("note", "say what is being done"))
-    if note and claim.action != "resolve":
+    if note and action != "resolve":
         update["note"] = mask_text(note)
     if photo:
         update["photo_url"] = photo

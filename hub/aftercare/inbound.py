@@ -21,7 +21,7 @@ from hub.aftercare import status
 from hub.core import lifecycle, replies
 from hub.core.errors import ComplaintNotFound, InvalidMessage
 from hub.core.masking import mask_text
-from hub.infra.store import _iso, deliveries, metadata, new_id, now
+from hub.infra.store import iso, deliveries, metadata, new_id, now
 from hub.pipeline.context import links
 from hub.settings.runtime import Hub
 
@@ -153,5 +153,5 @@ def listing(hub: Hub, outcome: str | None = None, limit: int = 100) -> list[dict
     with hub.store.engine.connect() as conn:
         rows = conn.execute(q).mappings().all()
     return [{**{k: r[k] for k in ("id", "outcome", "reason", "sender", "subject", "delivery_id",
-                                  "complaint_id", "status")}, "received_at": _iso(r["received_at"]),
+                                  "complaint_id", "status")}, "received_at": iso(r["received_at"]),
              "size": len(r["raw"])} for r in rows]

@@ -24,6 +24,7 @@ from hub.infra.bus import Bus, outcome, settle
 from hub.infra.metrics import CIRCUIT_OPEN, DELIVERIES, DELIVERY_SECONDS, RETRIES
 from hub.infra.outbox import relay
 from hub.infra.store import event_row, events, now
+from hub.pipeline import attempts as attempt_log
 from hub.pipeline import deadletter, notices, retry
 from hub.pipeline.context import adapter_context
 from hub.pipeline.guard import CircuitBreaker, RateLimit
@@ -148,6 +149,7 @@ class Dispatcher:
                 *(event_row(cid, "delivery_attempt", {"destination": dest_id, **a.as_dict()}, delivery_id_=did)
                   for a in receipt.attempts),
                 event_row(cid, "delivered", {"destination": dest_id, "detail": receipt.detail}, delivery_id_=did)])
+            attempt_log.record(conn, dest_id, did, receipt.attempts)
             store.settle_complaint(conn, cid)
         log.info("delivery.delivered", destination=dest_id, attempts=len(receipt.attempts))
         observe(dest_id, "delivered", receipt.attempts, doc.get("created_at"))
@@ -170,6 +172,7 @@ class Dispatcher:
             for attempt in attempts:
                 store.add_event(conn, cid, "delivery_attempt", {"destination": dest_id, **attempt.as_dict()},
                                 delivery_id_=did)
+            attempt_log.record(conn, dest_id, did, attempts)
             store.update_delivery(conn, did, last_error=reason,
                                   attempts=(current["attempts"] if current else 0) + len(attempts))
             retry.schedule(conn, did, dest_id, raw if isinstance(raw, str) else raw.decode(),
@@ -226,6 +229,7 @@ class Dispatcher:
             for attempt in attempts:
                 store.add_event(conn, cid, "delivery_attempt", {"destination": dest_id, **attempt.as_dict()},
                                 delivery_id_=did)
+            attempt_log.record(conn, dest_id, did, attempts)
             retry.forget(conn, did)
             store.update_delivery(conn, did, status="dead", last_error=reason,
                                   attempts=(current["attempts"] if current else 0) + len(attempts))
