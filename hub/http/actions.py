@@ -45,7 +45,7 @@ def _page(title: str, body: str, status_code: int = 200, lang: str = "id") -> HT
         f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'>"
         f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{e(title)} - LaporHub</title>"
         "<meta name='referrer' content='no-referrer'><meta name='robots' content='noindex'>"
-        "<link rel='stylesheet' href='/admin/static/console.css'></head><body><header><span class='brand'>"
+        "<link rel='stylesheet' href='/admin/static/console.css'><link rel='stylesheet' href='/admin/static/portal.css'></head><body><header><span class='brand'>"
         f"LaporHub</span></header><main><section class='card'>{body}</section></main></body></html>",
         status_code=status_code, headers={"cache-control": "no-store", "x-frame-options": "DENY"})
 
