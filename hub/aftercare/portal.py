@@ -58,11 +58,18 @@ def inbox(hub: Hub, destination: str, at: datetime | None = None) -> dict[str, A
         body = r["body"] or {}
         items.append({"complaint_id": r["complaint_id"], "delivery_id": r["id"], "state": r["state"],
                       "title": mask_text(body.get("title") or body.get("text", "")[:80]),
-                      "category": r["category"], "urgency": r["urgency"], "city": r["city"],
+                      "category": r["category"], "category_name": _category(hub, r["category"]),
+                      "urgency": r["urgency"], "city": r["city"],
                       "received_at": iso(r["received_at"]), "delivered_at": iso(r["delivered_at"]),
                       **clocks(hub, dict(r), at)})
     items.sort(key=lambda i: (not i["overdue"], i["due"] or "9999"))
     return {"destination": destination, "open": items, "failed": failed, "at": iso(at)}
+
+
+def _category(hub: Hub, category: str | None) -> str | None:
+    """The category's Indonesian name (the portal's language)."""
+    names = hub.config.taxonomy.names.get(category or "") if hub.config.taxonomy else None
+    return (names or {}).get("id")
 
 
 class NotYours(ComplaintNotFound):
@@ -126,7 +133,8 @@ def complaint_view(hub: Hub, destination: str, complaint_id: str, at: datetime |
         "id": full["id"], "state": mine["state"], "complaint_state": full["state"],
         "title": mask_text(body.get("title") or ""), "text": mask_text(body.get("text") or ""),
         "location": loc, "channel": full["channel"], "external_ref": full["external_ref"],
-        "category": c.get("category"), "urgency": c.get("urgency"), "received_at": full["received_at"],
+        "category": c.get("category"), "category_name": _category(hub, c.get("category")),
+        "urgency": c.get("urgency"), "received_at": full["received_at"],
         "attachments": [a for a in body.get("attachments") or [] if a.startswith(("http://", "https://"))],
         "reporter": ({k: mask_text(str(reporter[k])) for k in ("name", "phone", "email") if reporter.get(k)}
                      if shares and not reporter.get("anonymous") else None),

@@ -68,7 +68,8 @@ def _since(value: str | None) -> datetime:
         when = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise InvalidMessage("request", [FieldError("since", f"{value!r} is not an ISO 8601 time")]) from None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    # In UTC, as the store keeps times (SQLite compares them as text).
+    return when.astimezone(timezone.utc) if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
 def _reason(body: dict[str, Any]) -> str:

@@ -98,7 +98,7 @@ async function pageInbox() {
   const rows = data.open.map((i) => el("tr", { class: i.overdue ? "overdue" : "", "data-complaint": i.complaint_id },
     el("td", {}, clock(i)),
     el("td", {}, el("a", { href: `#/complaints/${i.complaint_id}` }, i.title || i.complaint_id), el("div", { class: "muted" }, i.complaint_id)),
-    el("td", {}, i.category || "—", el("div", { class: "muted" }, i.urgency || "")),
+    el("td", {}, i.category_name || i.category || "—", el("div", { class: "muted" }, i.urgency || "")),
     el("td", {}, el("span", { class: "badge" }, i.state)),
     el("td", { class: "hide-narrow" }, wib(i.acknowledge_by)), el("td", { class: "hide-narrow" }, wib(i.resolve_by))));
   put(el("h1", {}, `Kotak masuk · ${data.name}`),
@@ -145,9 +145,13 @@ async function pageComplaint(id) {
   const place = [loc.address, loc.kelurahan, loc.kecamatan, loc.kota].filter(Boolean).join(", ");
   const hasPoint = loc.latitude !== undefined && loc.longitude !== undefined;
   const d = 0.004;
-  const map = hasPoint ? el("div", {},
-    el("iframe", { class: "map", title: "peta", loading: "lazy", referrerpolicy: "no-referrer",
-      src: `https://www.openstreetmap.org/export/embed.html?bbox=${loc.longitude - d},${loc.latitude - d},${loc.longitude + d},${loc.latitude + d}&marker=${loc.latitude},${loc.longitude}` }),
+  // The map loads from OpenStreetMap only when asked: the complaint's place is not sent to a
+  // third party just by opening the page.
+  const frame = el("div", { id: "map-frame" }, el("button", { class: "secondary", id: "show-map", onclick: () => frame.replaceChildren(
+    el("iframe", { class: "map", title: "peta", referrerpolicy: "no-referrer",
+      src: `https://www.openstreetmap.org/export/embed.html?bbox=${loc.longitude - d},${loc.latitude - d},${loc.longitude + d},${loc.latitude + d}&marker=${loc.latitude},${loc.longitude}` })) },
+    "Tampilkan peta OpenStreetMap"));
+  const map = hasPoint ? el("div", {}, frame,
     el("a", { href: `https://www.openstreetmap.org/?mlat=${loc.latitude}&mlon=${loc.longitude}#map=18/${loc.latitude}/${loc.longitude}`, target: "_blank", rel: "noopener" },
       `Buka peta (${loc.latitude}, ${loc.longitude})`)) : el("p", { class: "muted" }, "Tanpa koordinat.");
   put(el("h1", {}, v.title || v.id),
@@ -156,7 +160,7 @@ async function pageComplaint(id) {
         el("p", {}, el("span", { class: "badge", id: "delivery-state" }, v.state), " ", clock(v.delivery), el("span", { class: "muted" }, ` ${v.id} · ${v.channel} ${v.external_ref || ""}`)),
         el("p", { class: "complaint-text", id: "complaint-text" }, v.text),
         el("p", {}, el("strong", {}, "Lokasi: "), place || "—"),
-        el("p", {}, el("strong", {}, "Kategori: "), v.category || "—", " · ", el("strong", {}, "Urgensi: "), v.urgency || "—"),
+        el("p", {}, el("strong", {}, "Kategori: "), v.category_name || v.category || "—", " · ", el("strong", {}, "Urgensi: "), v.urgency || "—"),
         v.reporter ? el("p", {}, el("strong", {}, "Pelapor: "), Object.values(v.reporter).join(", ")) : "",
         v.attachments.length ? el("p", {}, "Lampiran: ", v.attachments.map((a) => el("a", { href: a, target: "_blank", rel: "noopener" }, a.split("/").pop() || a))) : "",
         el("div", { class: "actions" }, v.may.map((a) => el("button", { class: a === "not_ours" ? "danger" : "secondary", "data-action": a,
