@@ -18,7 +18,7 @@ import sqlalchemy as sa
 import adapters
 from hub.core import schemas
 from hub.core.classify import classify
-from hub.core.destinations import Destination
+from hub.core.destinations import Destination, options_errors
 from hub.core.errors import FieldError, InvalidMessage, LaporHubError
 from hub.core.rules import Target
 from hub.infra.store import deliveries, iso, now
@@ -80,6 +80,9 @@ def check_document(doc: Any) -> dict[str, Any]:
         raise InvalidMessage("destination", [FieldError("adapter", str(exc))]) from None
     if doc["adapter"] == "webhook" and not (doc.get("options") or {}).get("url"):
         raise InvalidMessage("destination", [FieldError("options.url", "a webhook destination needs a url")])
+    found = options_errors(doc["adapter"], doc.get("options") or {})
+    if found:
+        raise InvalidMessage("destination", [FieldError(f"options.{e.field}", e.reason) for e in found])
     return dict(doc)
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Mapping
 
+from hub.core import schemas
 from hub.core.areas import Area, Areas
-from hub.core.errors import UnknownDestination
+from hub.core.errors import FieldError, UnknownDestination
 
 
 @dataclass(frozen=True)
@@ -106,3 +107,10 @@ def _destination(doc: Mapping[str, Any], parent: str | None = None, city: str | 
         parent=parent,
         city=city,
     )
+
+
+def options_errors(adapter: str, options: Mapping[str, Any]) -> list[FieldError]:
+    """An adapter's options checked against `schemas/<adapter>-options.schema.json`, where the
+    adapter publishes one (the email adapter does)."""
+    name = f"{adapter}-options"
+    return schemas.errors(name, dict(options)) if name in schemas.names() else []

@@ -11,11 +11,14 @@ from typing import Any, Iterator
 
 import pytest
 import sqlalchemy as sa
+import yaml
 
+from hub.admin import destinations as destination_admin
+from hub.core.errors import InvalidMessage
 from hub.infra.store import deliveries, iso, now
-from hub.settings import audit
+from hub.settings import audit, files
 from hub.settings.runtime import Hub
-from tests.email_hub import WASTE, email_hub
+from tests.email_hub import WASTE, config_dir, email_hub
 from tests.harness import key_headers, running, settled, wait_for
 from tests.mailbox import smtp_server
 
@@ -182,3 +185,16 @@ def test_recover_needs_a_time(hub: Hub) -> None:
         assert r.status_code == 422 and "not an ISO 8601 time" in r.json()["errors"][0]["reason"]
     with hub.store.engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(deliveries)).scalar_one() == 0
+
+
+def test_an_email_destination_with_bad_options_is_named_by_field(hub: Hub, tmp_path: Path) -> None:
+    with pytest.raises(InvalidMessage) as err:
+        destination_admin.check_document({"id": "kel-x", "name": "Kel X", "kind": "city-office", "adapter": "email",
+                                          "options": {"to": "not an address", "language": "fr"}})
+    assert [e.field for e in err.value.errors] == ["options.language", "options.to"]
+    directory = config_dir(tmp_path / "bad")
+    doc = yaml.safe_load((directory / "destinations.yaml").read_text())
+    doc["destinations"][-1]["options"] = {"to": "kel.pasarminggu@jakarta.go.id", "bcc": "x@y.id"}
+    (directory / "destinations.yaml").write_text(yaml.safe_dump(doc))
+    _, problems = files.load(directory, strict=False)
+    assert [(p.path, p.message) for p in problems] == [("kelurahan-pasar-minggu.options.bcc", "is not an allowed field")]
