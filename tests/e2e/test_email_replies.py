@@ -15,7 +15,7 @@ import pytest
 from hub.core import signing
 from hub.pipeline import deadletter
 from hub.settings.runtime import Hub
-from tests.email_hub import INBOUND_SECRET, WASTE, email_hub
+from tests.email_hub import INBOUND_SECRET, WASTE, close, email_hub, services  # noqa: F401 - fixture
 from tests.harness import key_headers, running, settled, wait_for
 from tests.mailbox import Mailbox, free_port, smtp_server
 
@@ -27,10 +27,10 @@ def mail() -> Iterator[tuple[Mailbox, str]]:
 
 
 @pytest.fixture
-def hub(tmp_path: Path, bus_prefix: str, mail: tuple[Mailbox, str]) -> Iterator[Hub]:
-    hub = email_hub(tmp_path, f"sqlite:///{tmp_path / 'hub.db'}", bus_prefix, mail[1], "http://hub.test")
+def hub(tmp_path: Path, bus_prefix: str, mail: tuple[Mailbox, str], services: tuple[str, str]) -> Iterator[Hub]:
+    hub = email_hub(tmp_path, services[1], bus_prefix, mail[1], "http://hub.test", broker_url=services[0])
     yield hub
-    hub.store.engine.dispose()
+    close(hub)
 
 
 def reply(to: str, body: str, sender: str = "Lurah Cilandak Timur <lurah.cilandaktimur@jakarta.go.id>") -> bytes:

@@ -18,7 +18,7 @@ from hub.core.errors import InvalidMessage
 from hub.infra.store import deliveries, iso, now
 from hub.settings import audit, files
 from hub.settings.runtime import Hub
-from tests.email_hub import WASTE, config_dir, email_hub
+from tests.email_hub import WASTE, close, config_dir, email_hub, services  # noqa: F401 - fixture
 from tests.harness import key_headers, running, settled, wait_for
 from tests.mailbox import smtp_server
 
@@ -29,11 +29,11 @@ WATER = {"channel": "jaki", "title": "Air PAM mati", "text": "Air PAM tidak meng
 
 
 @pytest.fixture
-def hub(tmp_path: Path, bus_prefix: str) -> Iterator[Hub]:
+def hub(tmp_path: Path, bus_prefix: str, services: tuple[str, str]) -> Iterator[Hub]:
     with smtp_server() as (_, url):
-        hub = email_hub(tmp_path, f"sqlite:///{tmp_path / 'hub.db'}", bus_prefix, url, "http://hub.test")
+        hub = email_hub(tmp_path, services[1], bus_prefix, url, "http://hub.test", broker_url=services[0])
         yield hub
-        hub.store.engine.dispose()
+        close(hub)
 
 
 def test_a_destination_sees_and_acts_on_its_own_deliveries_only(hub: Hub) -> None:
