@@ -17,6 +17,7 @@ from hub.cli.common import handle_error
 from hub.cli.common import hub_of as _hub
 from hub.cli.common import settings_of as _settings
 from hub.cli.processes import run_api, run_worker, serve, stop_on_signals
+from hub.cli.recover import add_commands as recover_commands
 from hub.core import schemas
 from hub.core.classify import classify
 from hub.core.errors import ConfigError, InvalidMessage, LaporHubError
@@ -262,6 +263,7 @@ def parser() -> argparse.ArgumentParser:
 
     add_commands(sub)
     add_operations_commands(sub)
+    recover_commands(sub)
     return p
 
 
