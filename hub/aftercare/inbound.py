@@ -94,6 +94,9 @@ def receive(hub: Hub, raw: bytes) -> Outcome:
         msg = parse(raw)
     except Exception as exc:  # noqa: BLE001 - the email package raises many kinds on garbage
         return refuse(hub, raw, f"not an RFC 822 message: {exc}", 422)
+    machine = replies.automatic(msg)
+    if machine:
+        return refuse(hub, raw, f"an automatic message, not a reply ({machine}): not recorded", 422, msg)
     signer = links(hub)
     found = next((d for d in (signer.delivery_of_reply(a) for a in replies.recipients(msg)) if d), None)
     if found is None:

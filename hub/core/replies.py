@@ -121,3 +121,28 @@ def recipients(message: EmailMessage) -> list[str]:
     headers = ("X-Original-To", "Delivered-To", "Envelope-To", "To", "Cc")
     found = getaddresses([v for h in headers for v in message.get_all(h, [])])
     return [addr for _, addr in found if addr]
+
+
+_AUTO_SUBJECT = re.compile(r"^\s*(out of (the )?office|automatic reply|auto(matic)?[- ]?reply|autoreply|"
+                           r"balasan otomatis|sedang cuti|di luar kantor|undeliverable|delivery status notification)",
+                           re.IGNORECASE)
+
+
+def automatic(message: EmailMessage) -> str | None:
+    """Why the message is an automatic one (out-of-office, bounce) and not a person's reply, or
+    None. RFC 3834's Auto-Submitted first, then what common mail systems send instead."""
+    auto = str(message.get("Auto-Submitted", "no")).strip().lower()
+    if auto and auto != "no":
+        return f"Auto-Submitted: {auto}"
+    for header in ("X-Autoreply", "X-Autorespond"):
+        if message.get(header):
+            return f"{header} is set"
+    precedence = str(message.get("Precedence", "")).strip().lower()
+    if precedence in ("auto_reply", "bulk", "junk", "list"):
+        return f"Precedence: {precedence}"
+    if message.get_content_type() == "multipart/report":
+        return "a delivery status report (bounce)"
+    subject = str(message.get("Subject", ""))
+    if _AUTO_SUBJECT.match(subject):
+        return f"the subject says it is automatic ({subject[:60]!r})"
+    return None

@@ -5,6 +5,8 @@ is used up, the delivery is a dead letter carrying the server's reason."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import uuid
 from email.message import EmailMessage
 from pathlib import Path
@@ -101,6 +103,29 @@ def test_a_reply_moves_the_complaint_and_refused_mail_is_kept_with_its_reason(hu
         assert {k["reason"].split(":")[0] for k in kept} >= {"not signed by the mail gateway",
                                                                "the reply has no text of its own (only the quoted e-mail)"}
         assert client.get("/v1/admin/inbound-mail", headers=key_headers(hub, "channel", "web")).status_code == 403
+
+
+@pytest.mark.parametrize("headers, subject", [
+    ({"Auto-Submitted": "auto-replied"}, "Re: [LaporHub] Aduan baru"),
+    ({"X-Autoreply": "yes"}, "Re: [LaporHub] Aduan baru"),
+    ({}, "Balasan otomatis: [LaporHub] Aduan baru"),
+    ({}, "Out of Office: [LaporHub] Aduan baru"),
+])
+def test_an_out_of_office_answer_is_not_a_reply(hub: Hub, mail: tuple[Mailbox, str], headers: dict[str, str],
+                                                 subject: str) -> None:
+    box, _ = mail
+    with running(hub) as client:
+        cid = client.post("/v1/complaints", json={**WASTE, "external_ref": "A-1"}).json()["id"]
+        wait_for(lambda: settled(hub, cid))
+        raw = reply(box.wait(1)[0]["Reply-To"], "Saya sedang cuti sampai 14 Desember. Selesai cuti saya balas.")
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        del msg["Subject"]
+        msg["Subject"] = subject
+        for k, v in headers.items():
+            msg[k] = v
+        r = post(client, bytes(msg))
+        assert r.status_code == 422 and "an automatic message, not a reply" in r.json()["message"]
+        assert hub.store.deliveries_of(cid)[0]["state"] == "sent"
 
 
 def test_a_forged_reply_address_does_not_reach_the_delivery(hub: Hub, mail: tuple[Mailbox, str]) -> None:
