@@ -20,7 +20,6 @@ hub_secrets = sa.Table(
 
 def secret(store: Store, name: str) -> str:
     """The secret called `name`, made on first use (the first process to insert it wins)."""
-    metadata.create_all(store.engine, tables=[hub_secrets])
     for _ in range(2):
         with store.engine.connect() as conn:
             value = conn.execute(sa.select(hub_secrets.c.value).where(hub_secrets.c.name == name)).scalar()
