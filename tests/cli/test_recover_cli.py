@@ -15,6 +15,7 @@ from tests.mailbox import free_port
 
 def test_recover_from_the_shell(tmp_path: Path, bus_prefix: str, monkeypatch: pytest.MonkeyPatch,
                                 capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr("hub.infra.logs.configure", lambda *_, **__: None)  # keep structlog off capsys's stream
     db = f"sqlite:///{tmp_path / 'hub.db'}"
     hub = email_hub(tmp_path, db, bus_prefix, f"smtp://127.0.0.1:{free_port()}", "http://hub.test")
     try:
