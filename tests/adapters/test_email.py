@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import copy
 import re
+import shutil
+import ssl
+import subprocess
 from typing import Any, Iterator
 
 import pytest
@@ -210,3 +213,47 @@ def test_bad_options_are_named_by_field(options: dict, field: str) -> None:
     with pytest.raises(InvalidMessage) as err:
         EmailAdapter(dest, adapters.Context(None, Settings(smtp_url="smtp://x"), links=LINKS))
     assert [e.field for e in err.value.errors] == [field]
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """A self-signed certificate for 127.0.0.1, made with the openssl command."""
+    if not shutil.which("openssl"):
+        pytest.skip("no openssl command to make a test certificate")
+    d = tmp_path_factory.mktemp("tls")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(d / "key.pem"), "-out", str(d / "cert.pem")],
+                   check=True, capture_output=True)
+    return str(d / "cert.pem"), str(d / "key.pem")
+
+
+def tls_pair(certificate: tuple[str, str]) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(*certificate)
+    client = ssl.create_default_context(cafile=certificate[0])  # trusts only the test certificate
+    return server, client
+
+
+def tls_adapter(url: str, client: ssl.SSLContext) -> EmailAdapter:
+    settings = Settings(smtp_url=url, mail_from="laporhub@jakarta.go.id", webhook_timeout=5)
+    return EmailAdapter(kelurahan(), adapters.Context(None, settings, links=LINKS), tls_context=client)
+
+
+def test_starttls_is_used_when_required(certificate: tuple[str, str]) -> None:
+    server, client = tls_pair(certificate)
+    with smtp_server(login=("laporhub", "rahasia"), tls_context=server, require_starttls=True) as (box, url):
+        tls_adapter(url + "?starttls=required", client).deliver(DELIVERY)
+        assert len(box.wait(1)) == 1
+        with pytest.raises(adapters.Failed) as err:  # without STARTTLS the server refuses to go on
+            tls_adapter(url + "?starttls=never", client).deliver(DELIVERY)
+        assert "530" in err.value.reason
+
+
+def test_smtps_speaks_tls_from_the_first_byte(certificate: tuple[str, str]) -> None:
+    server, client = tls_pair(certificate)
+    with smtp_server(ssl_context=server) as (box, url):
+        tls_adapter(url.replace("smtp://", "smtps://"), client).deliver(DELIVERY)
+        assert len(box.wait(1)) == 1
+        with pytest.raises(adapters.Failed) as err:  # a certificate the hub does not trust
+            tls_adapter(url.replace("smtp://", "smtps://"), ssl.create_default_context()).deliver(DELIVERY)
+        assert err.value.retryable and "SSLCertVerificationError" in err.value.reason
