@@ -7,7 +7,6 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from hub.settings.environment import Settings
@@ -51,14 +50,6 @@ def email_hub(tmp_path: Path, database_url: str, prefix: str, smtp_url: str, pub
         webhook_backoff_max=0.2, public_url=public_url, smtp_url=smtp_url,
         mail_from="LaporHub DKI <laporhub@jakarta.go.id>", reply_address="balas@laporhub.jakarta.go.id",
         inbound_email_secret=INBOUND_SECRET, **settings))
-
-
-@pytest.fixture(params=["embedded", pytest.param("services", marks=[pytest.mark.rabbitmq, pytest.mark.postgres])])
-def services(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
-    """(broker URL, database URL): the embedded default, and the machine's RabbitMQ and PostgreSQL."""
-    if request.param == "embedded":
-        return "memory://localhost/", f"sqlite:///{tmp_path / 'hub.db'}"
-    return request.getfixturevalue("amqp_url"), request.getfixturevalue("postgres_url")
 
 
 def close(hub: Hub) -> None:

@@ -9,12 +9,12 @@ import socket
 import threading
 import time
 import warnings
+from contextlib import contextmanager
 from email.message import EmailMessage
 from typing import Any, Iterator
-from contextlib import contextmanager
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session, SMTP
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 
 class Mailbox:

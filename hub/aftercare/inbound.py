@@ -21,7 +21,7 @@ from hub.aftercare import status
 from hub.core import lifecycle, replies
 from hub.core.errors import ComplaintNotFound, InvalidMessage
 from hub.core.masking import mask_text
-from hub.infra.store import iso, deliveries, metadata, new_id, now
+from hub.infra.store import deliveries, iso, metadata, new_id, now
 from hub.pipeline.context import links
 from hub.settings.runtime import Hub
 

@@ -18,7 +18,13 @@ from starlette.concurrency import run_in_threadpool
 from hub.admin import destinations as destination_admin
 from hub.admin.auth import Principal, require
 from hub.aftercare import actions, portal, status
-from hub.core.errors import ComplaintNotFound, FieldError, InvalidMessage, LaporHubError, UnknownDestination
+from hub.core.errors import (
+    ComplaintNotFound,
+    FieldError,
+    InvalidMessage,
+    LaporHubError,
+    UnknownDestination,
+)
 from hub.core.lifecycle import IllegalTransition
 from hub.http.console import STATIC
 from hub.pipeline import attempts, recover

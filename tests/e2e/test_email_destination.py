@@ -17,7 +17,6 @@ from hub.cli.processes import ApiServer, workers
 from hub.cli.receiver import Receiver
 from hub.core.actions import Links
 from hub.pipeline.context import links as hub_links
-from hub.settings.runtime import Hub
 from tests.email_hub import WASTE, email_hub
 from tests.harness import ROOT, key_headers, point_webhooks_at, settled, wait_for
 from tests.mailbox import free_port, smtp_server

@@ -17,7 +17,7 @@ import pytest
 from hub.core import signing
 from hub.pipeline import deadletter
 from hub.settings.runtime import Hub
-from tests.email_hub import INBOUND_SECRET, WASTE, close, email_hub, services  # noqa: F401 - fixture
+from tests.email_hub import INBOUND_SECRET, WASTE, close, email_hub
 from tests.harness import key_headers, running, settled, wait_for
 from tests.mailbox import Mailbox, free_port, smtp_server
 

@@ -18,7 +18,7 @@ from hub.core.errors import InvalidMessage
 from hub.infra.store import deliveries, iso, now
 from hub.settings import audit, files
 from hub.settings.runtime import Hub
-from tests.email_hub import WASTE, close, config_dir, email_hub, services  # noqa: F401 - fixture
+from tests.email_hub import WASTE, close, config_dir, email_hub
 from tests.harness import key_headers, running, settled, wait_for
 from tests.mailbox import smtp_server
 
