@@ -16,6 +16,7 @@ from hub.cli.admin import add_commands, bootstrap_admin
 from hub.cli.common import handle_error
 from hub.cli.common import hub_of as _hub
 from hub.cli.common import settings_of as _settings
+from hub.cli.mailgate import add_commands as mailgate_commands
 from hub.cli.processes import run_api, run_worker, serve, stop_on_signals
 from hub.cli.recover import add_commands as recover_commands
 from hub.core import schemas
@@ -264,6 +265,7 @@ def parser() -> argparse.ArgumentParser:
     add_commands(sub)
     add_operations_commands(sub)
     recover_commands(sub)
+    mailgate_commands(sub)
     return p
 
 
