@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 from typing import Any, Mapping
 
 import sqlalchemy as sa
@@ -31,6 +32,7 @@ action_uses = sa.Table(
 )
 
 MAX_NOTE = 5000
+WIB = ZoneInfo("Asia/Jakarta")
 STATUSES = {**ACTIONS, "transfer": "transferred"}
 """What a destination may do from a link (ACTIONS) or the portal (also transfer)."""
 
@@ -61,7 +63,7 @@ def open_link(hub: Hub, token: str, links: Links | None = None) -> Opened:
         row = conn.execute(sa.select(deliveries).where(deliveries.c.id == claim.delivery_id)).mappings().first()
     lang = _language(hub, claim.destination)
     if used is not None:
-        at = aware(used["used_at"]).astimezone().strftime("%Y-%m-%d %H:%M %Z")
+        at = aware(used["used_at"]).astimezone(WIB).strftime("%Y-%m-%d %H:%M WIB")
         raise LinkRefused("used", (f"Tautan ini sudah dipakai pada {at} ({used['action']})."
                                    if lang == "id" else f"This link was already used on {at} ({used['action']}).")
                           + (" Setiap tautan hanya berlaku sekali." if lang == "id" else " Each link works once."))

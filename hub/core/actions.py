@@ -108,13 +108,17 @@ class Links:
             body, signed_at = self._serializer.loads(token, max_age=self.max_age, return_timestamp=True)
         except SignatureExpired as exc:
             age_days = (self._clock() - exc.date_signed.timestamp()) / 86400 if exc.date_signed else None
-            raise LinkRefused("expired", "This link has expired" + (
-                f" (it was sent {age_days:.0f} days ago; links work for {self.max_age / 86400:.0f} days)"
-                if age_days is not None else "") + ". Use a newer e-mail about this complaint, or the "
-                "destination portal.") from None
+            days = f"{age_days:.0f}" if age_days is not None else "?"
+            limit = f"{self.max_age / 86400:.0f}"
+            raise LinkRefused("expired", f"Tautan ini sudah kedaluwarsa (dikirim {days} hari lalu; tautan berlaku "
+                              f"{limit} hari). Pakai e-mail yang lebih baru atau portal. / This link has expired "
+                              f"(it was sent {days} days ago; links work for {limit} days). Use a newer e-mail "
+                              "about this complaint, or the destination portal.") from None
         except BadSignature:
-            raise LinkRefused("tampered", "This link is not valid: it was changed or cut short after "
-                              "LaporHub sent it. Open the link exactly as it is in the e-mail.") from None
+            raise LinkRefused("tampered", "Tautan ini tidak sah: isinya berubah atau terpotong setelah dikirim "
+                              "LaporHub. Buka tautan persis seperti di e-mail. / This link is not valid: it was "
+                              "changed or cut short after LaporHub sent it. Open the link exactly as it is in the "
+                              "e-mail.") from None
         try:
             claim = Claim(str(body["d"]), str(body["c"]), str(body["t"]), str(body["a"]), int(body["s"]),
                           str(body["n"]), signed_at.timestamp())
