@@ -74,11 +74,14 @@ class EmailAdapter:
     """Options (schemas/email-options.schema.json): `to`, `cc`, `language` (`id` or `en`), `timeout`."""
 
     name: ClassVar[str] = "email"
-    options_schema: ClassVar[str] = "email-options"
+    # The contract is schemas/email-options.schema.json (to, cc, language, timeout and the
+    # dispatcher's own options); as a dict, for callers that read adapters' options schemas.
+    options_schema: ClassVar[dict[str, Any]] = {
+        k: v for k, v in schemas.schema("email-options").items() if k in ("required", "properties", "$defs")}
 
     def __init__(self, destination: Destination, context: Context,
                  tls_context: ssl.SSLContext | None = None) -> None:
-        schemas.validate(self.options_schema, dict(destination.options))
+        schemas.validate("email-options", dict(destination.options))
         if context.links is None:
             raise ValueError("the email adapter needs action links (the hub's link secret)")
         settings = context.settings
