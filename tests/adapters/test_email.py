@@ -18,6 +18,7 @@ from hub.core import schemas
 from hub.core.actions import Links
 from hub.core.destinations import Destination
 from hub.core.errors import InvalidMessage
+from hub.core.masking import mask_text
 from hub.settings.environment import Settings
 from hub.settings.files import HubConfig
 from tests.mailbox import free_port, smtp_server
@@ -90,7 +91,7 @@ def test_a_delivery_arrives_as_multipart_indonesian_email(smtp: Any, hub_config:
         # Identifiers are masked, in the text and the reporter's contact.
         assert "0812-3456-7890" not in body and "3174012345678901" not in body
         assert "siti.rahma@gmail.com" not in body and "081234567890" not in body
-        assert "3174**********01" in body and "s***@gmail.com" in body
+        assert mask_text("3174012345678901") in body and mask_text("siti.rahma@gmail.com") in body
         assert "javascript:" not in body
     assert "Terima aduan" in page and "Bukan wewenang kami" in page
 

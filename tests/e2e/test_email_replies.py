@@ -15,6 +15,7 @@ from typing import Any, Iterator
 import pytest
 
 from hub.core import signing
+from hub.core.masking import mask_text
 from hub.pipeline import deadletter
 from hub.settings.runtime import Hub
 from tests.email_hub import INBOUND_SECRET, WASTE, close, email_hub
@@ -73,7 +74,8 @@ def test_a_reply_moves_the_complaint_and_refused_mail_is_kept_with_its_reason(hu
         assert r.status_code == 200, r.json()
         assert r.json()["outcome"] == "applied" and r.json()["state"] == "in_progress"
         note = [e for e in hub.store.complaint(cid)["timeline"] if e["type"] == "status_changed"][-1]
-        assert note["note"] == "Kami cek besok pagi bersama RT, hubungi 081*******88."
+        assert note["note"] == mask_text("Kami cek besok pagi bersama RT, hubungi 0812-9999-8888.")
+        assert "0812-9999-8888" not in note["note"]
         assert "Aduan baru" not in note["note"]
 
         # "Selesai" as the first word resolves it; the rest is the resolution note the citizen reads.

@@ -14,6 +14,7 @@ import requests
 
 from hub.cli.processes import ApiServer, workers
 from hub.cli.receiver import Receiver
+from hub.core.masking import mask_text
 from hub.infra.store import deliveries, now
 from tests.e2e.test_email_destination import browser  # noqa: F401 - the fixture
 from tests.email_hub import WASTE, email_hub
@@ -76,7 +77,7 @@ def test_a_kelurahan_works_its_own_inbox_in_the_portal(served: tuple[Any, str, R
 
     page.click(f"tr[data-complaint='{mine[1]}'] a")
     page.wait_for_selector("#complaint-text")
-    assert "081*******90" in page.inner_text("#complaint-text")
+    assert mask_text("0812-3456-7890") in page.inner_text("#complaint-text")
     page.click("button[data-action=acknowledge]")
     page.fill("#f-note", "Petugas kami cek sore ini.")
     page.screenshot(path=str(SCREENSHOTS / "portal-complaint.png"), full_page=True)
