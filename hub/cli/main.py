@@ -27,7 +27,7 @@ from hub.infra import logs
 from hub.infra.bus import Topology
 from hub.infra.outbox import relay
 from hub.infra.store import Store
-from hub.pipeline import backlog, deadletter, retry
+from hub.pipeline import attempts, backlog, deadletter, retry
 from hub.pipeline.deadletter import INPUTS
 from hub.pipeline.dispatcher import Dispatcher
 from hub.pipeline.routing import Router
@@ -199,7 +199,8 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     stop = threading.Event()
     stop_on_signals(stop)
 
-    scheduler.run(hub, stop, interval=args.interval, extra=[lambda: open311_sync.pull_all(hub)])
+    scheduler.run(hub, stop, interval=args.interval,
+                  extra=[lambda: open311_sync.pull_all(hub), lambda: attempts.prune(hub.store)])
     return 0
 
 

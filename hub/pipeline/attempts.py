@@ -4,6 +4,7 @@ without asking the city. Written by the dispatcher (and test sends) beside the t
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, Sequence
 
 import sqlalchemy as sa
@@ -13,6 +14,7 @@ import adapters
 from hub.infra.store import Store, iso, metadata, now
 
 SNIPPET = 500  # characters of the answer kept
+KEEP_DAYS = 30.0  # how long attempts stay in the log (the scheduler prunes older ones)
 
 endpoint_attempts = sa.Table(
     "endpoint_attempts", metadata,
@@ -48,3 +50,10 @@ def log(store: Store, destination: str, limit: int = 100) -> list[dict[str, Any]
     return [{"at": iso(r["at"]), "delivery_id": r["delivery_id"], "attempt": r["number"], "outcome": r["outcome"],
              "status_code": r["status_code"], "duration_ms": r["duration_ms"], "response": r["response"],
              "detail": r["detail"]} for r in rows]
+
+
+def prune(store: Store, keep_days: float = KEEP_DAYS) -> int:
+    """Forget attempts older than `keep_days`; returns how many."""
+    with store.begin() as conn:
+        return conn.execute(endpoint_attempts.delete().where(
+            endpoint_attempts.c.at < now() - timedelta(days=keep_days))).rowcount

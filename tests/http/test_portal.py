@@ -13,10 +13,12 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
+import adapters
 from hub.admin import destinations as destination_admin
 from hub.core.errors import InvalidMessage
 from hub.core.masking import mask_text
 from hub.infra.store import deliveries, iso, now
+from hub.pipeline import attempts
 from hub.settings import audit, files
 from hub.settings.runtime import Hub
 from tests.email_hub import WASTE, close, config_dir, email_hub
@@ -199,3 +201,12 @@ def test_an_email_destination_with_bad_options_is_named_by_field(hub: Hub, tmp_p
     (directory / "destinations.yaml").write_text(yaml.safe_dump(doc))
     _, problems = files.load(directory, strict=False)
     assert [(p.path, p.message) for p in problems] == [("kelurahan-pasar-minggu.options.bcc", "is not an allowed field")]
+
+
+def test_the_attempt_log_keeps_thirty_days(hub: Hub) -> None:
+    with hub.store.begin() as conn:
+        attempts.record(conn, "pam-jaya", "d-old", [adapters.Attempt(1, "retry", "HTTP 503", status_code=503)])
+        conn.execute(attempts.endpoint_attempts.update().values(at=now() - timedelta(days=31)))
+        attempts.record(conn, "pam-jaya", "d-new", [adapters.Attempt(1, "delivered", "HTTP 204", status_code=204)])
+    assert attempts.prune(hub.store) == 1
+    assert [a["delivery_id"] for a in attempts.log(hub.store, "pam-jaya")] == ["d-new"]
