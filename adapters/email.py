@@ -19,6 +19,7 @@ from __future__ import annotations
 import smtplib
 import socket
 import ssl
+import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, parseaddr
@@ -126,32 +127,38 @@ class EmailAdapter:
     def deliver(self, delivery: Mapping[str, Any]) -> Receipt:
         msg = self.compose(delivery)
         recipients = self.to + self.cc
+        started = time.monotonic()
+
+        def failed(reason: str, retryable: bool, code: int | None = None, answer: str | None = None) -> Failed:
+            attempt = Attempt(1, "retry" if retryable else "failed", reason, status_code=code, response=answer,
+                              duration_ms=round((time.monotonic() - started) * 1000, 1))
+            return Failed(reason, [attempt], retryable=retryable)
+
         try:
             with self._connect() as smtp:
                 refused = smtp.send_message(msg, to_addrs=recipients)
         except _NoStartTls as exc:
-            raise self._failed(str(exc), retryable=True) from None
+            raise failed(str(exc), True) from None
         except smtplib.SMTPRecipientsRefused as exc:
             codes = {addr: code for addr, (code, _) in exc.recipients.items()}
             detail = "; ".join(f"{addr}: {code} {_text(err)}" for addr, (code, err) in exc.recipients.items())
             temporary = any(400 <= c < 500 for c in codes.values())
-            raise self._failed(f"{self.server} refused every recipient: {detail}", retryable=temporary) from None
+            raise failed(f"{self.server} refused every recipient: {detail}", temporary,
+                         max(codes.values()), detail) from None
         except smtplib.SMTPAuthenticationError as exc:
-            raise self._failed(f"{self.server} refused the hub's SMTP login: {exc.smtp_code} "
-                               f"{_text(exc.smtp_error)}", retryable=True) from None
+            raise failed(f"{self.server} refused the hub's SMTP login: {exc.smtp_code} {_text(exc.smtp_error)}",
+                         True, exc.smtp_code, _text(exc.smtp_error)) from None
         except smtplib.SMTPResponseException as exc:
-            raise self._failed(f"{self.server} answered {exc.smtp_code} {_text(exc.smtp_error)}",
-                               retryable=exc.smtp_code < 500) from None
+            raise failed(f"{self.server} answered {exc.smtp_code} {_text(exc.smtp_error)}", exc.smtp_code < 500,
+                         exc.smtp_code, _text(exc.smtp_error)) from None
         except (smtplib.SMTPException, OSError, socket.timeout) as exc:
-            raise self._failed(f"could not send through {self.server}: {exc.__class__.__name__}: {exc}",
-                               retryable=True) from None
+            raise failed(f"could not send through {self.server}: {exc.__class__.__name__}: {exc}", True) from None
         detail = f"sent to {', '.join(recipients)} through {self.server}"
         if refused:
             detail += "; refused: " + "; ".join(f"{a}: {c} {_text(e)}" for a, (c, e) in refused.items())
-        return Receipt([Attempt(1, "delivered", detail)], detail, remote_ref=msg["Message-ID"])
-
-    def _failed(self, reason: str, retryable: bool) -> Failed:
-        return Failed(reason, [Attempt(1, "retry" if retryable else "failed", reason)], retryable=retryable)
+        attempt = Attempt(1, "delivered", detail, status_code=250, response=detail,
+                          duration_ms=round((time.monotonic() - started) * 1000, 1))
+        return Receipt([attempt], detail, remote_ref=msg["Message-ID"])
 
     def close(self) -> None:
         pass
