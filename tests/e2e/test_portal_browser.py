@@ -1,10 +1,12 @@
 """The destination portal in a real browser: a kelurahan's key, given at the console's sign-in,
 opens its own portal; its inbox lists its deliveries only (checked against another kelurahan's
 key), overdue first; it acknowledges a complaint with a button. An operator's key opens the
-endpoint page with its attempt log. Screenshots go to docs/screenshots/ (the README shows them)."""
+endpoint page with its attempt log. Screenshots go to test-output/portal/; with
+LAPORHUB_UPDATE_SCREENSHOTS=1 also to docs/screenshots/, which the README shows."""
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Iterator
@@ -19,11 +21,19 @@ from hub.infra.store import deliveries, now
 from tests.e2e.test_email_destination import browser  # noqa: F401 - the fixture
 from tests.email_hub import WASTE, email_hub
 from tests.harness import ROOT, key_headers, point_webhooks_at, settled, wait_for
-from tests.http.test_portal import PASAR_MINGGU, WATER
+from tests.http.test_portal import PASAR_MINGGU, WATER, Operator
 from tests.mailbox import free_port, smtp_server
 
 pytestmark = pytest.mark.browser
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+
+
+def shoot(page: Any, name: str) -> None:
+    targets = [ROOT / "test-output" / "portal"]
+    if os.environ.get("LAPORHUB_UPDATE_SCREENSHOTS"):
+        targets.append(ROOT / "docs" / "screenshots")
+    for folder in targets:
+        folder.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
 def sign_in(page: Any, base: str, key: str) -> None:
@@ -72,15 +82,14 @@ def test_a_kelurahan_works_its_own_inbox_in_the_portal(served: tuple[Any, str, R
     assert [rows.nth(i).get_attribute("data-complaint") for i in range(rows.count())] == [mine[1], mine[0]]
     assert "terlambat" in rows.nth(0).inner_text() and "sisa" in rows.nth(1).inner_text()
     assert theirs not in page.content()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "portal-inbox.png"), full_page=True)
+    shoot(page, "portal-inbox")
 
     page.click(f"tr[data-complaint='{mine[1]}'] a")
     page.wait_for_selector("#complaint-text")
     assert mask_text("0812-3456-7890") in page.inner_text("#complaint-text")
     page.click("button[data-action=acknowledge]")
     page.fill("#f-note", "Petugas kami cek sore ini.")
-    page.screenshot(path=str(SCREENSHOTS / "portal-complaint.png"), full_page=True)
+    shoot(page, "portal-complaint")
     page.click("#submit-acknowledge")
     page.wait_for_selector("#action-done")
     assert [d["state"] for d in hub.store.deliveries_of(mine[1])] == ["acknowledged"]
@@ -98,12 +107,13 @@ def test_a_kelurahan_works_its_own_inbox_in_the_portal(served: tuple[Any, str, R
 
 
 def test_an_operator_reads_its_attempt_log_in_the_portal(served: tuple[Any, str, Receiver], browser: Any) -> None:  # noqa: F811
-    hub, base, receiver = served
-    receiver.respond = lambda item: 503 if "pam-jaya" in item.path else 204
+    hub, base, _ = served
+    operator = Operator()  # answers 503 with a body until told otherwise
+    hub.config.registry.update_options("pam-jaya", url=operator.url, max_attempts=2, backoff_initial=0.01)
     jaki = key_headers(hub, "channel", "jaki")
     cid = requests.post(f"{base}/v1/complaints", json={**WATER, "external_ref": "L-1"}, headers=jaki, timeout=10).json()["id"]
     assert wait_for(lambda: settled(hub, cid))["deliveries"][0]["status"] == "dead"
-    receiver.respond = None
+    operator.down = False
     page = browser.new_page(viewport={"width": 1200, "height": 760})
     sign_in(page, base, key_headers(hub, "destination", "pam-jaya")["authorization"].split()[1])
     page.wait_for_selector("#failed-notice")
@@ -112,9 +122,9 @@ def test_an_operator_reads_its_attempt_log_in_the_portal(served: tuple[Any, str,
     page.click("#test-send")
     page.wait_for_selector("#endpoint-message .notice")
     assert "delivered" in page.inner_text("#endpoint-message")
-    page.wait_for_selector("td:text('204')")
-    assert "503" in page.inner_text("main")
-    page.screenshot(path=str(SCREENSHOTS / "portal-endpoint.png"), full_page=True)
+    page.wait_for_selector("td:text('200')")
+    assert "503" in page.inner_text("main") and "maintenance until 03:00 WIB" in page.inner_text("main")
+    shoot(page, "portal-endpoint")
 
     page.goto(f"{base}/portal#/recover")
     page.fill("#recover-reason", "endpoint kembali normal")
@@ -124,3 +134,4 @@ def test_an_operator_reads_its_attempt_log_in_the_portal(served: tuple[Any, str,
     page.click("#recover-confirm")
     page.wait_for_selector("#recover-done")
     wait_for(lambda: hub.store.deliveries_of(cid)[0]["status"] == "delivered")
+    operator.close()
