@@ -21,7 +21,7 @@ from hub.pipeline.context import links as hub_links
 from tests.email_hub import WASTE, email_hub
 from tests.harness import ROOT, key_headers, point_webhooks_at, settled, wait_for
 from tests.mailbox import free_port, smtp_server
-from tests.test_console_browser import ARGS, CHROMIUM, require_browser
+from tests.e2e.test_console_browser import ARGS, CHROMIUM, require_browser
 
 pytestmark = pytest.mark.browser
 OUT = ROOT / "test-output" / "email"
