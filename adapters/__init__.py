@@ -20,7 +20,9 @@ import requests
 from hub.core.errors import AdapterNotFound, DeliveryFailed
 
 if TYPE_CHECKING:
+    from hub.core.actions import Links
     from hub.core.destinations import Destination
+    from hub.core.policy import Policy
     from hub.infra.bus import Bus
     from hub.settings.environment import Settings
 
@@ -35,6 +37,10 @@ class Attempt:
     outcome: str  # "delivered", "retry", "failed"
     detail: str
     at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
+    # For an endpoint's attempt log (HTTP adapters): the answer's status, time taken, first bytes.
+    status_code: int | None = None
+    duration_ms: float | None = None
+    response: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {"attempt": self.number, "outcome": self.outcome, "detail": self.detail, "at": self.at}
@@ -69,11 +75,16 @@ class Failed(DeliveryFailed):
 @dataclass
 class Context:
     """What an adapter may use: the dispatcher's bus connection, the hub's settings, and how to
-    open an HTTP session (tests hand in one whose transport answers without a network)."""
+    open an HTTP session (tests hand in one whose transport answers without a network); for
+    adapters that write to people (e-mail), the action-link signer, the SLA policy (deadlines)
+    and the categories' names."""
 
     bus: "Bus"
     settings: "Settings"
     http: Callable[[], requests.Session] = requests.Session
+    links: "Links | None" = None
+    policy: "Policy | None" = None
+    category_names: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 class Adapter(Protocol):

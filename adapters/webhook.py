@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any, Callable, ClassVar, Mapping
@@ -102,25 +103,33 @@ class WebhookAdapter:
         number = len(attempts) + 1
         hdrs = {"content-type": "application/json", "user-agent": "LaporHub/0.1",
                 **signing.headers(self.secrets, msg_id, body)}
+        started = time.monotonic()
+        resp: requests.Response | None = None
+
+        def attempt(outcome: str, detail: str) -> None:
+            # For the endpoint's attempt log: status and time taken, never the answer's body (issue 11).
+            attempts.append(Attempt(number, outcome, detail, duration_ms=round((time.monotonic() - started) * 1000, 1),
+                                    status_code=resp.status_code if resp is not None else None))
+
         try:
             # Redirects are not followed: a 307 would re-POST the body and signature elsewhere.
             resp = self.session.post(self.url, data=body, headers=hdrs, timeout=self.timeout,
                                      allow_redirects=False)
         except requests.Timeout:
-            attempts.append(Attempt(number, "retry", f"timed out after {self.timeout}s"))
+            attempt("retry", f"timed out after {self.timeout}s")
             raise _Retry(f"timed out after {self.timeout}s") from None
         except requests.ConnectionError as exc:
-            attempts.append(Attempt(number, "retry", f"connection failed: {exc.__class__.__name__}"))
+            attempt("retry", f"connection failed: {exc.__class__.__name__}")
             raise _Retry(f"connection to {self.shown_url} failed") from None
         if 200 <= resp.status_code < 300:
-            attempts.append(Attempt(number, "delivered", f"HTTP {resp.status_code}"))
+            attempt("delivered", f"HTTP {resp.status_code}")
             return resp
         if resp.status_code == 429 or resp.status_code >= 500:
             after = retry_after_seconds(resp.headers.get("retry-after"))
-            attempts.append(Attempt(number, "retry", f"HTTP {resp.status_code}"))
+            attempt("retry", f"HTTP {resp.status_code}")
             raise _Retry(f"HTTP {resp.status_code}", after)
         # The status code only: the target's error body is not shown or stored (issue 11).
-        attempts.append(Attempt(number, "failed", f"HTTP {resp.status_code}"))
+        attempt("failed", f"HTTP {resp.status_code}")
         if 300 <= resp.status_code < 400:
             raise Failed(f"webhook to {self.shown_url} answered HTTP {resp.status_code} (a redirect); redirects "
                          "are not followed, so set the destination's final URL", attempts)

@@ -133,6 +133,14 @@ def either_bus_hub(request: pytest.FixtureRequest, tmp_path: Path, bus_prefix: s
     hub.store.engine.dispose()
 
 
+@pytest.fixture(params=["embedded", pytest.param("services", marks=[pytest.mark.rabbitmq, pytest.mark.postgres])])
+def services(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
+    """(broker URL, database URL): the embedded default, and the machine's RabbitMQ and PostgreSQL."""
+    if request.param == "embedded":
+        return "memory://localhost/", f"sqlite:///{tmp_path / 'hub.db'}"
+    return request.getfixturevalue("amqp_url"), request.getfixturevalue("postgres_url")
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """The fault suite's counts, also when output is captured (as in `.ci/run`)."""
     import json

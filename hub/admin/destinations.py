@@ -19,10 +19,12 @@ import sqlalchemy as sa
 import adapters
 from hub.core import privacy, schemas, targets
 from hub.core.classify import classify
-from hub.core.destinations import Destination
+from hub.core.destinations import Destination, options_errors
 from hub.core.errors import FieldError, InvalidMessage, LaporHubError
 from hub.core.rules import Target
 from hub.infra.store import deliveries, iso, now
+from hub.pipeline import attempts as attempt_log
+from hub.pipeline.context import adapter_context
 from hub.settings import audit, control, live, secrets
 from hub.settings.live import destination_settings
 
@@ -80,6 +82,9 @@ def check_document(doc: Any) -> dict[str, Any]:
         raise InvalidMessage("destination", [FieldError("adapter", str(exc))]) from None
     if doc["adapter"] == "webhook" and not (doc.get("options") or {}).get("url"):
         raise InvalidMessage("destination", [FieldError("options.url", "a webhook destination needs a url")])
+    found = options_errors(doc["adapter"], doc.get("options") or {})
+    if found:
+        raise InvalidMessage("destination", found)
     return dict(doc)
 
 
@@ -241,19 +246,26 @@ def test_delivery(hub: "Hub", dest_id: str, bus: Any, *, actor: str) -> dict[str
     message = delivery_message("c-test", TEST_COMPLAINT, schemas.validate("classification", c.as_dict()),
                                Target(dest.id, "test-delivery", f"test delivery requested by {actor}"),
                                dest, cfg.ruleset.version, did, hub.settings.public_url)
-    once = Destination(**{**dest.__dict__, "options": {**dest.options, "max_attempts": 1}})
-    adapter = adapters.load(dest.adapter)(once, adapters.Context(bus, hub.settings))
+    kind = adapters.load(dest.adapter)
+    # One try only, where the adapter has such an option (a webhook retries within a delivery).
+    once_options = ({**dest.options, "max_attempts": 1}
+                    if "max_attempts" in kind.options_schema.get("properties", {}) else dict(dest.options))
+    once = Destination(**{**dest.__dict__, "options": once_options})
+    adapter = kind(once, adapter_context(hub, bus))
     # The outcome and the status code only: never the target's answer body (issue 11).
     try:
         receipt = adapter.deliver(message)
-        return {"destination": dest_id, "delivery_id": did, "outcome": "delivered",
-                "status": _status_code(receipt.attempts), "attempts": len(receipt.attempts)}
+        tries = receipt.attempts
+        answer = {"outcome": "delivered", "status": _status_code(tries), "attempts": len(tries)}
     except adapters.Failed as exc:
-        return {"destination": dest_id, "delivery_id": did, "outcome": "failed",
-                "status": _status_code(exc.attempts), "attempts": len(exc.attempts),
-                "detail": privacy.redact_urls_in(exc.reason)}
+        tries = exc.attempts
+        answer = {"outcome": "failed", "status": _status_code(tries), "attempts": len(tries),
+                  "detail": privacy.redact_urls_in(exc.reason)}
     except (LaporHubError, ValueError, KeyError) as exc:
-        return {"destination": dest_id, "delivery_id": did, "outcome": "failed", "status": None,
-                "attempts": 0, "detail": privacy.redact_urls_in(str(exc))}
+        tries = []
+        answer = {"outcome": "failed", "status": None, "attempts": 0, "detail": privacy.redact_urls_in(str(exc))}
     finally:
         adapter.close()
+    with hub.store.begin() as conn:
+        attempt_log.record(conn, dest_id, did, tries)  # the endpoint's attempt log shows test sends too
+    return {"destination": dest_id, "delivery_id": did, **answer}

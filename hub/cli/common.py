@@ -29,7 +29,7 @@ def serving_hub(args: argparse.Namespace) -> Hub:
     """The hub for a long-running process: refuses (SecretsError, exit 2) while a webhook
     destination's secrets are unset, empty or shipped dev defaults (issue 11)."""
     hub = hub_of(args)
-    secrets.check(hub.config.registry)
+    secrets.check(hub.config.registry, hub.settings)
     return hub
 
 

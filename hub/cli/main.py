@@ -20,7 +20,9 @@ from hub.cli.common import handle_error
 from hub.cli.common import hub_of as _hub
 from hub.cli.common import serving_hub as _serving_hub
 from hub.cli.common import settings_of as _settings
+from hub.cli.mailgate import add_commands as mailgate_commands
 from hub.cli.processes import run_api, run_worker, serve, stop_on_signals
+from hub.cli.recover import add_commands as recover_commands
 from hub.core import schemas
 from hub.core import why
 from hub.core.classify import classify
@@ -30,7 +32,7 @@ from hub.infra import logs
 from hub.infra.bus import Topology
 from hub.infra.outbox import relay
 from hub.infra.store import Store
-from hub.pipeline import backlog, deadletter, retry
+from hub.pipeline import attempts, backlog, deadletter, retry
 from hub.pipeline.deadletter import INPUTS
 from hub.pipeline.dispatcher import Dispatcher
 from hub.pipeline.routing import Router
@@ -210,7 +212,8 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     stop = threading.Event()
     stop_on_signals(stop)
 
-    scheduler.run(hub, stop, interval=args.interval, extra=[lambda: open311_sync.pull_all(hub)])
+    scheduler.run(hub, stop, interval=args.interval,
+                  extra=[lambda: open311_sync.pull_all(hub), lambda: attempts.prune(hub.store)])
     return 0
 
 
@@ -279,6 +282,8 @@ def parser() -> argparse.ArgumentParser:
     classifier_cli.add_commands(sub)
     privacy_cli.add_commands(sub)
     add_operations_commands(sub)
+    recover_commands(sub)
+    mailgate_commands(sub)
     return p
 
 

@@ -46,7 +46,7 @@ def cmd_secrets_new_key(args: argparse.Namespace) -> int:
 
 def cmd_secrets_check(args: argparse.Namespace) -> int:
     hub = hub_of(args)
-    found = secrets.problems(hub.config.registry)
+    found = secrets.problems(hub.config.registry, hub.settings)
     for line in found:
         print(line, file=sys.stderr)
     print(f"{len(found)} problem(s)" if found else "ok: every webhook destination has its own secrets")

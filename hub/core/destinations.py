@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Mapping
 
+from hub.core import schemas
 from hub.core.areas import Area, Areas
-from hub.core.errors import UnknownDestination
-from hub.core.options import DispatchOptions, dispatch
+from hub.core.errors import FieldError, UnknownDestination
+from hub.core.options import DispatchOptions, dispatch, schema_for
 
 
 @dataclass(frozen=True)
@@ -119,3 +120,15 @@ def _destination(doc: Mapping[str, Any], parent: str | None = None, city: str | 
 def dispatch_options(dest: Destination) -> DispatchOptions:
     """The options the dispatcher reads for this destination (declared in hub/core/options.py)."""
     return dispatch(dest.options)
+
+
+def options_errors(adapter: str, options: Mapping[str, Any]) -> list[FieldError]:
+    """An adapter's options checked before it is built (at config load, on PUT), where the adapter
+    publishes its options schema as `schemas/<adapter>-options.schema.json` (the email adapter
+    does): the same schema its `options_schema` is, with the dispatcher's options added as
+    `hub.core.options.check` adds them. Fields are named `options.<field>`."""
+    name = f"{adapter}-options"
+    if name not in schemas.names():
+        return []
+    return [FieldError(f"options.{e.field}" if e.field != "$" else "options", e.reason)
+            for e in schemas.errors_against(schema_for(schemas.schema(name)), dict(options))]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
@@ -84,8 +84,20 @@ def _reason(error: ValidationError) -> str:
 
 def errors(name: str, instance: Any) -> list[FieldError]:
     """Every schema violation in `instance`, as field errors sorted by path."""
+    return _field_errors(validator(name), instance)
+
+
+def errors_against(schema_doc: Mapping[str, Any], instance: Any) -> list[FieldError]:
+    """`errors` for a schema built in code (e.g. an adapter's options schema with the dispatcher's
+    options added), its `$ref`s resolved within it and against `schemas/`."""
+    checker = Draft202012Validator(dict(schema_doc), registry=_registry(),
+                                   format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return _field_errors(checker, instance)
+
+
+def _field_errors(checker: Draft202012Validator, instance: Any) -> list[FieldError]:
     found = []
-    for err in validator(name).iter_errors(instance):
+    for err in checker.iter_errors(instance):
         # oneOf/anyOf failures are clearer when reported by their deepest cause.
         leaf = min(err.context, key=lambda e: len(e.absolute_path) * -1) if err.context else err
         found.append(FieldError(field_path(leaf), _reason(leaf)))

@@ -16,7 +16,8 @@ from hub.admin.limits import Limiter
 from hub.core import documents, privacy, schemas
 from hub.core.errors import FieldError, InvalidMessage
 from hub.http import admin as admin_api
-from hub.http import console, contract, docs, errors, health
+from hub.http import actions as action_pages
+from hub.http import console, contract, docs, errors, health, inbound, portal
 from hub.http import deadletters as admin
 from hub.http.guard import InputGuard
 from hub.http.headers import SecurityHeaders
@@ -94,6 +95,10 @@ def create_app(hub: Hub, relay: bool = True) -> FastAPI:
 
     app.include_router(lifecycle_router)
     app.include_router(open311_router)
+    app.include_router(action_pages.routes())
+    app.include_router(inbound.routes())
+    app.include_router(portal.routes())
+    portal.mount(app)
 
     @app.get("/v1/complaints", summary="Most recent complaints")
     def list_complaints(limit: Annotated[int, Query(ge=1, le=500)] = 50, who: Principal = Depends(require())) -> JSONResponse:

@@ -49,6 +49,24 @@ UPDATE_311 = {"type": "object", "required": ["api_key", "service_request_id", "s
     "api_key": STR, "service_request_id": STR, "update_id": STR, "status": STR, "description": STR,
     "updated_datetime": STR, "media_url": STR}}
 
+# The destination portal and the e-mail destinations (issue 14).
+TEXT = {"type": "string", "maxLength": 5000}
+PORTAL_ACTION = {"type": "object", "required": ["action"], "properties": {
+    "action": {"enum": ["acknowledge", "progress", "resolve", "not_ours", "transfer"]},
+    "note": TEXT, "reason": {"type": "string", "maxLength": 2000}, "photo_url": {"type": "string", "maxLength": 2000},
+    "suggested_destination": {"type": "string", "maxLength": 128}, "transfer_to": {"type": "string", "maxLength": 128},
+    "update_id": {"type": "string", "minLength": 1, "maxLength": 200}}}
+SINCE = {"type": "string", "minLength": 1, "description": "ISO 8601 time, e.g. 2026-12-07T02:00:00+07:00"}
+RECOVER = {"type": "object", "required": ["since", "reason"], "properties": {
+    "since": SINCE, "reason": {"type": "string", "minLength": 1, "description": "Why, for the audit"},
+    "expected": {"type": "integer", "minimum": 0, "description": "The count you were shown; refused (409) if it changed"}}}
+PREVIEW = obj(destination=STR, since=STR, count=INT, dead=INT, failing=INT, deliveries=LIST)
+RECOVERED = obj(destination=STR, since=STR, resent=INT, delivery_ids=LIST, skipped=LIST)
+ATTEMPTS = obj(destination=STR, attempts={"type": "array", "items": obj(
+    at=STR, delivery_id=STR, attempt=INT, outcome=STR, status_code={"type": ["integer", "null"]},
+    duration_ms={"type": ["number", "null"]}, response=OPT_STR, detail=STR)})
+INBOUND = obj(id=STR, outcome={"enum": ["applied", "noted"]}, message=STR)
+
 COMPONENTS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["error", "message", "errors"], "properties": {
         "error": {"type": "string", "description": "A stable code, e.g. invalid_request, too_large"},
@@ -200,6 +218,66 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/v1/admin/dead-letters/{dead_letter_id}/replay"): {
         "description": "Send the original message back to its stage's input; replaying twice sends it once.",
         "responses": {"202": ("Replayed", obj(replayed=BOOL)), "200": ("Already replayed", obj(replayed=BOOL))}},
+    # -- the destination portal (a destination's own key) -----------------------------------------
+    ("get", "/v1/portal/inbox"): {
+        "description": "This destination's open deliveries, overdue first, each with its SLA clock and deadlines.",
+        "errors": ("404",),
+        "responses": {"200": ("The inbox", obj(destination=STR, open=LIST, failed=INT, at=STR))}},
+    ("get", "/v1/portal/complaints/{complaint_id}"): {
+        "description": "One complaint delivered to this destination, as privacy allows it to see it (text masked, "
+                       "only the reporter fields it declares), with what it may do next. Another destination's "
+                       "complaint is not found.",
+        "responses": {"200": ("The complaint", obj(id=STR, state=STR, may=LIST, timeline=LIST))}},
+    ("post", "/v1/portal/complaints/{complaint_id}/status"): {
+        "description": "Acknowledge, report progress, resolve, say not ours or transfer one of this destination's "
+                       "complaints: a status update through the lifecycle, as a status callback would be.",
+        "request": json_body(PORTAL_ACTION), "errors": ("409",),
+        "responses": {"200": ("Applied", obj(complaint_id=STR, delivery_id=STR, state=STR, complaint_state=STR))}},
+    ("get", "/v1/portal/endpoint"): {
+        "description": "This destination's endpoint: its URL (passwords hidden) or addresses, the secret overlap, "
+                       "health and the attempt log (status and duration; never a webhook's answer body).",
+        "errors": ("404",),
+        "responses": {"200": ("The endpoint", obj(destination=STR, adapter=STR, attempts=LIST))}},
+    ("post", "/v1/portal/endpoint/rotate-secret"): {
+        "description": "A new signing secret (or, with option callback_secret, a new callback secret) for this "
+                       "webhook destination, shown once; the old one keeps working for overlap_hours (0 to 720).",
+        "request": json_body({**REASON, "properties": {
+            **REASON["properties"], "overlap_hours": {"type": "number", "minimum": 0, "maximum": 720},
+            "option": {"enum": ["secret", "callback_secret"]}}}),
+        "errors": ("404", "409"), "responses": {"200": ("Rotated", obj(destination=STR, secret=STR))}},
+    ("post", "/v1/portal/endpoint/test"): {
+        "description": "Send a marked test delivery to this destination now; it shows in the attempt log.",
+        "errors": ("404", "409"), "responses": {"200": ("The outcome", obj(destination=STR, outcome=STR))}},
+    ("get", "/v1/portal/recover"): {
+        "description": "How many of this destination's deliveries failed since `since` (dead, or waiting for a "
+                       "retry): what a recover would re-send.",
+        "errors": ("404",), "responses": {"200": ("The count", PREVIEW)}},
+    ("post", "/v1/portal/recover"): {
+        "description": "Re-send every failed delivery of this destination since `since`; confirm with `expected`, "
+                       "the count shown. Audited.",
+        "request": json_body(RECOVER), "errors": ("404", "409"), "responses": {"200": ("Re-sent", RECOVERED)}},
+    ("get", "/v1/admin/destinations/{dest_id}/attempts"): {
+        "description": "A destination's attempt log, newest first: time, outcome, status code and duration.",
+        "responses": {"200": ("The attempts", ATTEMPTS)}},
+    ("get", "/v1/admin/destinations/{dest_id}/recover"): {
+        "description": "What a recover of this destination since `since` would re-send.",
+        "responses": {"200": ("The count", PREVIEW)}},
+    ("post", "/v1/admin/destinations/{dest_id}/recover"): {
+        "description": "Re-send a destination's failed deliveries since a time (after an outage on its side). Audited.",
+        "request": json_body(RECOVER), "errors": ("409",), "responses": {"200": ("Re-sent", RECOVERED)}},
+    # -- replies by e-mail -------------------------------------------------------------------------
+    ("post", "/v1/inbound/email"): {
+        "description": "The city's mail gateway hands over a reply e-mail, raw (RFC 822), signed per Standard "
+                       "Webhooks with LAPORHUB_INBOUND_EMAIL_SECRET. Its reply address names the delivery; its "
+                       "words become a status update or a note. Refused mail is kept, with the reason, for an "
+                       "administrator.",
+        "who": "Needs no key: the body must be signed with the mail gateway's secret (webhook-* headers).",
+        "request": {"message/rfc822": {"schema": {"type": "string", "format": "binary"}}},
+        "errors": ("401", "409"),
+        "responses": {"200": ("Applied, or kept as a note", INBOUND)}},
+    ("get", "/v1/admin/inbound-mail"): {
+        "description": "Reply e-mails received, newest first, with what became of each (refused ones with the reason).",
+        "responses": {"200": ("Newest first", listing("inbound_mail"))}},
     ("get", "/healthz"): {"description": "The process is alive (for a liveness probe).",
                           "responses": {"200": ("Alive", obj(status=STR))}},
     ("get", "/readyz"): {

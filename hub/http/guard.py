@@ -21,10 +21,16 @@ LIMITS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"^/v1/complaints$"), 256 * KiB),
     (re.compile(r"^/v1/admin/(routing|explain)"), 1024 * KiB),
     (re.compile(r"^/v1/admin/destinations/"), 256 * KiB),
+    (re.compile(r"^/v1/inbound/email$"), 10 * 1024 * KiB),  # a reply e-mail with its attachments
+    (re.compile(r"^/act/"), 32 * KiB),  # an action page's form
 )
 DEFAULT_LIMIT = 64 * KiB
 JSON = "application/json"
 FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+# Endpoints that take forms (Open311's, the e-mailed action pages'), and those that take a body of
+# another type as it is (the mail gateway's raw RFC 822 message).
+FORM_PATHS = re.compile(r"^/(open311|act)/")
+RAW: tuple[tuple[re.Pattern[str], str], ...] = ((re.compile(r"^/v1/inbound/email$"), "message/rfc822"),)
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -78,7 +84,12 @@ def check_body(method: str, path: str, content_type: str, raw: bytes, check: Che
     """Raise the hub error for a body this endpoint must not take; `check` holds the documented
     request schemas."""
     kind, params = _media_type(content_type)
-    if path.startswith("/open311/"):
+    raw_type = next((media for pattern, media in RAW if pattern.search(path)), None)
+    if raw_type is not None:
+        if kind != raw_type:
+            raise UnsupportedMediaType(content_type, raw_type)
+        return
+    if FORM_PATHS.search(path):
         if kind not in FORMS:
             raise UnsupportedMediaType(content_type, " or ".join(FORMS))
         if kind == FORMS[0]:

@@ -11,6 +11,11 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 COMMON = [(b"x-content-type-options", b"nosniff"), (b"content-security-policy", CSP.encode()),
           (b"referrer-policy", b"no-referrer")]
 FRAMES = [(b"x-frame-options", b"DENY")]
+# The destination portal shows a complaint's place in OpenStreetMap's embedded map, loaded only
+# when its user asks (hub/http/console/portal.js): that one frame source, on that page only.
+PORTAL_CSP = CSP.replace("object-src", "frame-src https://www.openstreetmap.org; object-src")
+PORTAL = [(b"x-content-type-options", b"nosniff"), (b"content-security-policy", PORTAL_CSP.encode()),
+          (b"referrer-policy", b"no-referrer")] + FRAMES
 
 
 class SecurityHeaders:
@@ -21,7 +26,9 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = COMMON + (FRAMES if scope["path"] == "/admin" or scope["path"].startswith("/admin/") else [])
+        path = scope["path"]
+        extra = (PORTAL if path == "/portal" else
+                 COMMON + (FRAMES if path == "/admin" or path.startswith("/admin/") else []))
 
         async def with_headers(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":

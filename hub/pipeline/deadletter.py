@@ -147,30 +147,37 @@ def replay(store: Store, dead_letter_id: str) -> dict[str, Any]:
         row = conn.execute(q).mappings().first()
         if row is None:
             raise DeadLetterNotFound(dead_letter_id)
-        message_id = f"replay:{dead_letter_id}"
-        if row["status"] == "replayed":
-            return {"id": dead_letter_id, "replayed": False, "message_id": message_id,
-                    "detail": f"already replayed at {iso(row['replayed_at'])}"}
-        exchange, key = INPUTS[row["stage"]]
-        routing_key = key or row["original_routing_key"] or row["destination"]
-        if row["delivery_id"]:
-            _reopen_delivery(store, conn, row["delivery_id"], dead_letter_id)
-        store.enqueue(conn, message_id, exchange, routing_key, row["original"],
-                      headers={"x-laporhub-replay-of": dead_letter_id})
-        conn.execute(dead_letters.update().where(dead_letters.c.id == dead_letter_id)
-                     .values(status="replayed", replayed_at=now()))
+        return replay_row(store, conn, row)
+
+
+def replay_row(store: Store, conn: Connection, row: Mapping[str, Any], actor: str = "admin") -> dict[str, Any]:
+    """`replay` in the caller's transaction, for a dead-letter row it has read (and locked)."""
+    dead_letter_id = row["id"]
+    message_id = f"replay:{dead_letter_id}"
+    if row["status"] == "replayed":
+        return {"id": dead_letter_id, "replayed": False, "message_id": message_id,
+                "detail": f"already replayed at {iso(row['replayed_at'])}"}
+    exchange, key = INPUTS[row["stage"]]
+    routing_key = key or row["original_routing_key"] or row["destination"]
+    if row["delivery_id"]:
+        _reopen_delivery(store, conn, row["delivery_id"], dead_letter_id, actor)
+    store.enqueue(conn, message_id, exchange, routing_key, row["original"],
+                  headers={"x-laporhub-replay-of": dead_letter_id})
+    conn.execute(dead_letters.update().where(dead_letters.c.id == dead_letter_id)
+                 .values(status="replayed", replayed_at=now()))
     return {"id": dead_letter_id, "replayed": True, "message_id": message_id,
             "detail": f"re-published to {exchange} with routing key {routing_key}"}
 
 
-def _reopen_delivery(store: Store, conn: Connection, delivery_id: str, dead_letter_id: str) -> None:
+def _reopen_delivery(store: Store, conn: Connection, delivery_id: str, dead_letter_id: str,
+                     actor: str = "admin") -> None:
     row = conn.execute(sa.select(deliveries).where(deliveries.c.id == delivery_id)).mappings().first()
     if row is None or row["status"] != "dead":
         return
     store.update_delivery(conn, delivery_id, status="pending", last_error=None)
     store.add_event(conn, row["complaint_id"], "delivery_replayed",
                     {"destination": row["destination"], "dead_letter_id": dead_letter_id},
-                    actor="admin", delivery_id_=delivery_id)
+                    actor=actor, delivery_id_=delivery_id)
     conn.execute(complaints.update().where(complaints.c.id == row["complaint_id"])
                  .values(status="routed", updated_at=now()))
 

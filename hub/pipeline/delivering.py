@@ -20,6 +20,7 @@ from hub.infra.bus import Bus
 from hub.infra.metrics import CIRCUIT_OPEN, DELIVERIES
 from hub.infra.store import new_id
 from hub.pipeline import leases, notices, retry
+from hub.pipeline.context import adapter_context
 from hub.pipeline.guard import CircuitBreaker, RateLimit
 from hub.pipeline.leases import Leases, LeaseLost
 from hub.pipeline.outcomes import Outcomes, park
@@ -49,7 +50,7 @@ class Delivering:
                 return cached[1]
             if cached is not None:
                 cached[1].close()
-            adapter = adapters.load(dest.adapter)(dest, adapters.Context(self.bus, self.hub.settings))
+            adapter = adapters.load(dest.adapter)(dest, adapter_context(self.hub, self.bus))
             self._adapters[destination_id] = (dest, adapter)
             return adapter
 

@@ -19,6 +19,7 @@ from hub.infra.bus import Bus
 from hub.infra.metrics import DELIVERIES, DELIVERY_SECONDS, RETRIES
 from hub.infra.outbox import relay
 from hub.infra.store import event_row, events, now
+from hub.pipeline import attempts as attempt_log
 from hub.pipeline import deadletter, leases, retry
 from hub.settings.runtime import Hub
 
@@ -74,6 +75,7 @@ class Outcomes:
             conn.execute(events.insert(), [
                 *_attempt_events(cid, did, dest_id, receipt.attempts),
                 event_row(cid, "delivered", {"destination": dest_id, "detail": receipt.detail}, delivery_id_=did)])
+            attempt_log.record(conn, dest_id, did, receipt.attempts)
             store.settle_complaint(conn, cid)
         log.info("delivery.delivered", destination=dest_id, attempts=len(receipt.attempts))
         observe(dest_id, "delivered", receipt.attempts, doc.get("created_at"))
@@ -104,6 +106,7 @@ class Outcomes:
                           attempts=(current["attempts"] if current else 0) + len(attempts))
             if attempts:
                 conn.execute(events.insert(), _attempt_events(cid, did, dest_id, attempts))
+            attempt_log.record(conn, dest_id, did, attempts)
             retry.schedule(conn, did, dest_id, raw if isinstance(raw, str) else raw.decode(), step, seconds, reason)
             store.add_event(conn, cid, "delivery_retry_scheduled",
                             {"destination": dest_id, "reason": reason, "in_seconds": round(seconds, 1)},
@@ -132,6 +135,7 @@ class Outcomes:
                           attempts=(current["attempts"] if current else 0) + len(attempts))
             if attempts:
                 conn.execute(events.insert(), _attempt_events(cid, did, dest_id, attempts))
+            attempt_log.record(conn, dest_id, did, attempts)
             retry.forget(conn, did)
             store.add_event(conn, cid, "delivery_failed", {"destination": dest_id, "reason": reason},
                             delivery_id_=did)

@@ -38,6 +38,16 @@ class Settings:
     # Issue 11: networks webhook and Open311 targets may resolve to although private, loopback,
     # link-local or multicast (none by default; the demo and the tests allow 127.0.0.0/8).
     allow_private_targets: tuple[str, ...] = ()
+    # Issue 14: e-mail destinations. SMTP server (smtp:// or smtps://), the From address, the
+    # base of per-delivery Reply-To addresses (plus-addressing; empty: no Reply-To), the secret
+    # that signs action links (empty: one kept in the store) and how long links work, and the
+    # city mail gateway's whsec_ secret for POST /v1/inbound/email (empty: inbound mail refused).
+    smtp_url: str = ""
+    mail_from: str = "LaporHub <laporhub@localhost>"
+    reply_address: str = ""
+    link_secret: str = ""
+    link_days: float = 30.0
+    inbound_email_secret: str = ""
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -65,6 +75,13 @@ class Settings:
         if env.get("LAPORHUB_ALLOW_PRIVATE_TARGETS", "").strip():
             values["allow_private_targets"] = tuple(
                 x.strip() for x in env["LAPORHUB_ALLOW_PRIVATE_TARGETS"].split(",") if x.strip())
+        for name, var in (("smtp_url", "LAPORHUB_SMTP_URL"), ("mail_from", "LAPORHUB_MAIL_FROM"),
+                          ("reply_address", "LAPORHUB_REPLY_ADDRESS"), ("link_secret", "LAPORHUB_LINK_SECRET"),
+                          ("inbound_email_secret", "LAPORHUB_INBOUND_EMAIL_SECRET")):
+            if var in env:
+                values[name] = env[var]
+        if "LAPORHUB_LINK_DAYS" in env:
+            values["link_days"] = float(env["LAPORHUB_LINK_DAYS"])
         if "LAPORHUB_STARTUP_PATIENCE" in env:
             values["startup_patience"] = float(env["LAPORHUB_STARTUP_PATIENCE"])
         if env.get("LAPORHUB_RATE_LIMIT"):

@@ -18,7 +18,7 @@ from hub.core.emergency import Detector
 from hub.core.gazetteer import Gazetteer
 from hub.core import model as model_mod
 from hub.core.scope import Scope
-from hub.core.destinations import Registry
+from hub.core.destinations import Registry, options_errors
 from hub.core.errors import ConfigError, ConfigProblem
 from hub.core.rules import RuleSet, check
 
@@ -135,6 +135,9 @@ def load(directory: str | Path | None = None, overrides: dict[str, Any] | None =
             if parent not in registry:
                 problems.append(ConfigProblem(FILES["destinations"], f"templates[{i}].parent",
                                               f"unknown destination {parent!r}"))
+        for dest in registry:
+            for err in options_errors(dest.adapter, dest.options):
+                problems.append(ConfigProblem(FILES["destinations"], f"{dest.id}.{err.field}", err.reason))
         policy = policy_mod.Policy.from_config(docs["lifecycle"])
         problems.extend(policy_mod.check(policy, registry, {r.id for r in ruleset.rules}))
         config = HubConfig(directory, taxonomy, areas, registry, ruleset, docs, policy)

@@ -30,7 +30,12 @@ from hub.settings.files import DEFAULT_DIR
 ALLOW_DEV = "LAPORHUB_ALLOW_DEV_SECRETS"
 KEY_VAR = "LAPORHUB_SECRET_KEY"
 SEALED = "fernet:"
-SECRET_OPTIONS = ("secret", "callback_secret", "api_key", "callback_api_key", "password")
+SECRET_OPTIONS = ("secret", "callback_secret", "api_key", "callback_api_key", "password",
+                  # e-mail (issue 14): the mail gateway's inbound secret, the SMTP login, the link key
+                  "inbound_email_secret", "inbound_secret", "smtp_password", "link_secret")
+# Hub-wide secrets from the environment (issue 14): each verifies or signs one thing only, so none
+# may be a destination's webhook secret (nor the other).
+HUB_SECRETS = (("link_secret", "LAPORHUB_LINK_SECRET"), ("inbound_email_secret", "LAPORHUB_INBOUND_EMAIL_SECRET"))
 DEV_MARK = b"dev-only-"  # every secret shipped in config/ decodes to bytes starting with this
 _URL_WITH_PASSWORD = re.compile(r"://[^:@/\s]*:[^@/\s]+@")
 _DEFAULT = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*:-(whsec_[A-Za-z0-9+/=]+)\}")
@@ -67,9 +72,39 @@ def _values(value: Any) -> list[str]:
     return [v for v in value or [] if isinstance(v, str)]
 
 
-def problems(destinations: Iterable[Destination]) -> list[str]:
-    """One line per webhook destination whose signing or callback secret may not be used."""
+def webhook_secrets(destinations: Iterable[Destination]) -> set[str]:
+    """Every destination's signing and callback secrets (each of a rotation's list)."""
+    return {v for d in destinations for option in ("secret", "callback_secret")
+            for v in _values(d.options.get(option)) if v.strip()}
+
+
+def reused(value: str, destinations: Iterable[Destination]) -> bool:
+    """Is this hub-wide secret also a destination's webhook secret (sealed or not)?"""
+    return bool(value) and value in {unseal(v) if v.startswith(SEALED) else v for v in webhook_secrets(destinations)}
+
+
+def hub_problems(settings: Any, destinations: Iterable[Destination]) -> list[str]:
+    """The hub-wide secrets of e-mail destinations: the action-link key and the mail gateway's
+    inbound secret are never a destination's webhook secret, nor each other, nor (the inbound
+    one, which a gateway outside the hub holds) a dev default."""
+    dests = list(destinations)
     out = []
+    values = {name: str(getattr(settings, name, "") or "") for name, _ in HUB_SECRETS}
+    for name, var in HUB_SECRETS:
+        if reused(values[name], dests):
+            out.append(f"{var} is also a destination's webhook secret: give it its own")
+    if values["link_secret"] and values["link_secret"] == values["inbound_email_secret"]:
+        out.append("LAPORHUB_LINK_SECRET and LAPORHUB_INBOUND_EMAIL_SECRET are the same: give each its own")
+    if values["inbound_email_secret"] and is_dev_secret(values["inbound_email_secret"]):
+        out.append("LAPORHUB_INBOUND_EMAIL_SECRET is a dev secret (set the mail gateway's own whsec_ secret)")
+    return out
+
+
+def problems(destinations: Iterable[Destination], settings: Any = None) -> list[str]:
+    """One line per webhook destination whose signing or callback secret may not be used (and,
+    given the settings, per hub-wide secret that may not be)."""
+    destinations = list(destinations)
+    out = hub_problems(settings, destinations) if settings is not None else []
     for d in destinations:
         if d.adapter != "webhook":
             continue
@@ -84,9 +119,9 @@ def problems(destinations: Iterable[Destination]) -> list[str]:
     return out
 
 
-def check(destinations: Iterable[Destination]) -> None:
+def check(destinations: Iterable[Destination], settings: Any = None) -> None:
     """Raise SecretsError naming each destination, unless dev secrets are allowed."""
-    found = problems(destinations)
+    found = problems(destinations, settings)
     if not dev_allowed() and not os.environ.get(KEY_VAR, "").strip():
         found.append(f"{KEY_VAR} is unset: webhook secrets cannot be encrypted at rest "
                      "(`laporhub secrets new-key` makes one)")

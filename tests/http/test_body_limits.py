@@ -143,3 +143,24 @@ def test_the_alias_budget_counts_expansion_not_just_aliases() -> None:
     lines = ["l0: &l0 [x, x]"] + [f"l{i}: &l{i} [*l{i - 1}, *l{i - 1}]" for i in range(1, 17)]
     with pytest.raises(YamlTooLarge):
         load_yaml("\n".join(lines))
+
+
+def test_the_mail_gateway_posts_raw_mail_up_to_its_own_limit_and_action_forms_up_to_theirs(hub: Hub) -> None:
+    """POST /v1/inbound/email takes message/rfc822 (10 MiB, cut off past it); /act/ takes a form
+    (32 KiB); each refuses JSON with 415, in the one error shape."""
+    with TestClient(create_app(hub, relay=False)) as c:
+        mail = b"From: a@b.id\r\nTo: balas@x.id\r\n\r\n" + b"x" * (11 * MiB)
+        resp = c.post("/v1/inbound/email", content=mail, headers={"content-type": "message/rfc822"})
+        assert resp.status_code == 413 and resp.json()["errors"][0]["reason"] == f"at most {10 * MiB} bytes"
+        small = b"From: a@b.id\r\nTo: balas@x.id\r\n\r\nSelesai\r\n"
+        resp = c.post("/v1/inbound/email", content=small, headers={"content-type": "message/rfc822"})
+        assert resp.status_code == 401 and resp.json()["error"] == "unauthenticated"  # past the guard
+        resp = c.post("/v1/inbound/email", json={"mail": "Selesai"})
+        assert resp.status_code == 415 and resp.json()["errors"][0] == {"field": "content-type",
+                                                                        "reason": "must be message/rfc822"}
+        resp = c.post("/act/some-token", json={"note": "x"})
+        assert resp.status_code == 415 and resp.json()["error"] == "unsupported_media_type"
+        resp = c.post("/act/some-token", data={"note": "x" * (40 * 1024)})
+        assert resp.status_code == 413
+        resp = c.post("/act/some-token", data={"note": "Petugas kami cek sore ini."})
+        assert resp.status_code == 403 and "data-why='tampered'" in resp.text  # past the guard: a forged link

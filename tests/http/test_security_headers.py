@@ -23,7 +23,7 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/v1/complaints", "/open311/v2/services.json", "/admin", "/docs",
-                                  "/openapi.json", "/no-such-page"])
+                                  "/openapi.json", "/no-such-page", "/portal", "/act/not-a-token"])
 def test_every_answer_carries_nosniff_and_a_content_security_policy(client: TestClient, path: str) -> None:
     resp = client.get(path)
     assert resp.headers.get("x-content-type-options") == "nosniff"
@@ -46,3 +46,12 @@ def test_pages_allow_no_inline_script_and_no_other_origin(client: TestClient) ->
         script = next(d for d in csp.split(";") if d.strip().startswith(("script-src", "default-src")))
         assert "'unsafe-inline'" not in script and "http" not in script, csp
         assert "cdn" not in client.get(path).text.lower()
+
+
+def test_only_the_portal_may_frame_openstreetmap_and_it_may_not_be_framed(client: TestClient) -> None:
+    portal = client.get("/portal")
+    assert portal.status_code == 200 and portal.headers.get("x-frame-options") == "DENY"
+    directives = [d.strip() for d in portal.headers["content-security-policy"].split(";")]
+    assert "frame-src https://www.openstreetmap.org" in directives and "script-src 'self'" in directives
+    for path in ("/admin", "/docs", "/act/not-a-token"):
+        assert "frame-src" not in client.get(path).headers["content-security-policy"], path

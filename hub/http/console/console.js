@@ -80,6 +80,7 @@ function pageSignIn(message) {
     sessionStorage.setItem(KEY, input.value.trim());
     try {
       const who = await api("/v1/admin/whoami");
+      if (who.role === "destination") { location.href = "/portal#/inbox"; return; }  // its own portal
       if (!["admin", "auditor"].includes(who.role)) {
         sessionStorage.removeItem(KEY);
         out.className = "notice bad";
