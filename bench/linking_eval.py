@@ -2,7 +2,7 @@
 
     python bench/linking_eval.py [--distance 50] [--similarity 0.7]
 
-The stream is replayed in time order through `hub.duplicates.find_original`, as the router does:
+The stream is replayed in time order through `hub.core.duplicates.find_original`, as the router does:
 each report is compared with the open originals seen so far (a report linked to another is not an
 original). A link is correct when the original it names belongs to the same labelled problem.
 - precision = correct links / links made
@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hub.boundaries import jakarta  # noqa: E402
-from hub.duplicates import LinkPolicy, Report, find_original  # noqa: E402
+from hub.core.boundaries import jakarta  # noqa: E402
+from hub.core.duplicates import LinkPolicy, Report, find_original  # noqa: E402
 
 SET = Path(__file__).resolve().parents[1] / "tests" / "data" / "linking_set.jsonl"
 

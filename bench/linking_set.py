@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hub.boundaries import jakarta  # noqa: E402
+from hub.core.boundaries import jakarta  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[1] / "tests" / "data" / "linking_set.jsonl"
 

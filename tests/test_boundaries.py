@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from hub.boundaries import NEAREST_M, Boundaries, jakarta, metres_between
+from hub.core.boundaries import NEAREST_M, Boundaries, jakarta, metres_between
 
 # Well-known places (lat, lon) and where they officially are.
 PLACES = [

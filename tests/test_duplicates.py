@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from hub.boundaries import jakarta
-from hub.duplicates import LinkPolicy, Report, find_original, incident_members, similarity
+from hub.core.boundaries import jakarta
+from hub.core.duplicates import LinkPolicy, Report, find_original, incident_members, similarity
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
 MONAS = (106.8272, -6.1754)

@@ -20,7 +20,7 @@ from shapely.geometry import Point, shape
 from shapely.ops import nearest_points
 from shapely.strtree import STRtree
 
-DATA = Path(__file__).resolve().parent / "core" / "data" / "boundaries"
+DATA = Path(__file__).resolve().parent / "data" / "boundaries"
 NEAREST_M = 500.0
 ATTRIBUTION = ("Kecamatan/kelurahan boundaries: PetaJakarta.org, SMART Infrastructure Facility, "
                "University of Wollongong (cognicity-schema), CC BY-SA 4.0, modified.")

@@ -8,7 +8,7 @@ original was received:
   complaint without coordinates is put at its kecamatan's centre; two complaints that are *both*
   at a centre say nothing about where the problem is, so they need the text test instead.
 - **text**: near-identical text, measured as the Jaccard similarity of the sets of character
-  4-grams of the normalised words (`hub.text.tokens`: slang and elongation undone). Chosen over
+  4-grams of the normalised words (`hub.core.text.tokens`: slang and elongation undone). Chosen over
   TF-IDF cosine because it needs no corpus statistics that drift as complaints arrive, and it is
   robust to the typos and spacing of forwarded messages; chosen over MinHash because MinHash only
   *estimates* this Jaccard to scale to millions of pairs, while the candidates here are the few
@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping
 
-from hub.boundaries import metres_between
-from hub.text import tokens
+from hub.core.boundaries import metres_between
+from hub.core.text import tokens
 
 
 @dataclass(frozen=True)
