@@ -68,7 +68,7 @@ def plan(named: str | None, refused: set[str], holding: set[str], hop: int, hop_
 def classification_of(doc: Mapping[str, Any]) -> Classification:
     area = doc.get("area")
     return Classification(doc["category"], doc["confidence"],
-                          Area(area["city"], area.get("kecamatan"), area["source"]) if area else None,
+                          Area(area["city"], area.get("kecamatan"), area["source"], area.get("kelurahan")) if area else None,
                           doc["urgency"], doc.get("evidence") or {})
 
 
