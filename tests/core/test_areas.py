@@ -165,3 +165,9 @@ def test_area_refs_match_city_and_kecamatan():
     assert not matches(Area("jakarta-selatan", None, "coordinates"), ["jakarta-selatan/cilandak"])
     assert not matches(None, ["jakarta-selatan"])
 
+
+
+def test_rules_can_match_a_kecamatan_found_from_coordinates(areas):
+    blok_m = areas.locate(at(-6.2443, 106.7996))
+    assert matches(blok_m, ["jakarta-selatan/kebayoran-baru"])
+    assert not matches(blok_m, ["jakarta-selatan/cilandak"])
