@@ -30,6 +30,7 @@ from hub.core.text import tokens
 
 @dataclass(frozen=True)
 class LinkPolicy:
+    enabled: bool = True
     distance_m: float = 50.0
     window: timedelta = timedelta(days=7)
     text_similarity: float = 0.7
@@ -43,6 +44,7 @@ class LinkPolicy:
         doc = doc or {}
         base = cls()
         return cls(
+            enabled=bool(doc.get("enabled", True)),
             distance_m=float(doc.get("distance_m", base.distance_m)),
             window=timedelta(hours=float(doc.get("window_hours", base.window.total_seconds() / 3600))),
             text_similarity=float(doc.get("text_similarity", base.text_similarity)),
@@ -117,6 +119,8 @@ def find_original(new: Report, open_reports: Iterable[Report], policy: LinkPolic
     `open_reports` are the open originals (not themselves duplicates); the caller narrows them to
     the category and window for speed, but they are checked again here.
     """
+    if not policy.enabled:
+        return None
     best: tuple[tuple[int, float], Link] | None = None
     long_enough = len(new.text.strip()) >= policy.text_min_chars
     for old in open_reports:
@@ -146,7 +150,7 @@ def find_original(new: Report, open_reports: Iterable[Report], policy: LinkPolic
 def incident_members(new: Report, recent: Iterable[Report], policy: LinkPolicy = LinkPolicy()) -> list[str]:
     """Ids of the complaints of `new`'s category and kecamatan in the incident window ending at it
     (`new` included, oldest first) when there are at least `incident_size`; otherwise []."""
-    if new.kecamatan is None:
+    if new.kecamatan is None or not policy.enabled:
         return []
     since = new.received_at - policy.incident_window
     members = sorted((r for r in recent if r.id != new.id and r.category == new.category
