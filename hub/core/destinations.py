@@ -19,10 +19,11 @@ class Destination:
     share_reporter_contact: bool = False
     parent: str | None = None
     city: str | None = None
+    sector: str = "government"  # government, state-owned or private: the border hand-offs cross
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "kind": self.kind, "adapter": self.adapter,
-                "parent": self.parent, "city": self.city}
+                "parent": self.parent, "city": self.city, "sector": self.sector}
 
 
 @dataclass(frozen=True)
@@ -105,4 +106,5 @@ def _destination(doc: Mapping[str, Any], parent: str | None = None, city: str | 
         share_reporter_contact=bool(doc.get("share_reporter_contact", False)),
         parent=parent,
         city=city,
+        sector=doc.get("sector") or "government",
     )
