@@ -19,7 +19,7 @@ from hub.admin.search import search
 from hub.core import schemas
 from hub.core.errors import FieldError, InvalidMessage
 from hub.http import admin as admin_api
-from hub.http import console, health
+from hub.http import city, console, health
 from hub.http import deadletters as admin
 from hub.http.lifecycle import router as lifecycle_router
 from hub.http.open311 import router as open311_router
@@ -138,6 +138,8 @@ def _install_administration(app: FastAPI, hub: Hub) -> None:
 
     auth.install(app)
     app.include_router(admin_api.router(hub))
+    app.include_router(city.routes(hub))
+    app.include_router(city.boundaries())
     console.mount(app)
 
 
