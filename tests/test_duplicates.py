@@ -11,6 +11,8 @@ import pytest
 from hub.core.boundaries import jakarta
 from hub.core.duplicates import LinkPolicy, Report, find_original, incident_members, similarity
 
+pytestmark = pytest.mark.linking
+
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
 MONAS = (106.8272, -6.1754)
 POTHOLE = "Jalan berlubang besar di dekat Monas, sudah dua minggu tidak diperbaiki dan bahaya untuk motor."
