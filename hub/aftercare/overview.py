@@ -51,7 +51,7 @@ def report(hub: Hub, since: datetime | None = None, until: datetime | None = Non
         dels = conn.execute(sa.select(deliveries.c.complaint_id, deliveries.c.destination, deliveries.c.delivered_at,
                                       deliveries.c.acknowledged_at, deliveries.c.state)
                             .where(deliveries.c.complaint_id.in_(ids))).mappings().all() if ids else []
-        late_complaints = set(conn.execute(sa.select(escalations.c.complaint_id.distinct())
+        late_complaints = set(conn.execute(sa.select(escalations.c.complaint_id).distinct()
                                            .where(escalations.c.complaint_id.in_(ids))).scalars()) if ids else set()
         incident_rows = linking.incident_list(conn, since=since, category=category, city=city)
     if destination:

@@ -24,7 +24,7 @@ from hub.core.rules import decide
 from hub.infra import logs
 from hub.infra.bus import Topology
 from hub.infra.outbox import relay
-from hub.infra.store import Store
+from hub.infra.store import now
 from hub.pipeline import backlog, deadletter, retry
 from hub.pipeline.deadletter import INPUTS
 from hub.pipeline.dispatcher import Dispatcher
@@ -167,7 +167,7 @@ def _serve_metrics(hub: Any, args: argparse.Namespace) -> None:
 def cmd_serve(args: argparse.Namespace) -> int:
     hub = _hub(args)
     bootstrap_admin(hub)
-    serve(hub, args.host, args.port)
+    serve(hub, args.host, args.port, sla_interval=None if args.no_scheduler else args.sla_interval)
     return 0
 
 
@@ -202,8 +202,19 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
 
 
 def cmd_report_handoffs(args: argparse.Namespace) -> int:
-    doc = handoffs.report(Store(_settings(args).database_url))
-    print(json.dumps(doc, ensure_ascii=False, indent=2) if args.json else handoffs.render(doc))
+    hub = _hub(args)
+    reg = hub.config.registry
+    try:
+        since = handoffs.parse_since(args.since, now())
+        until = handoffs.parse_since(args.until, now())
+    except ValueError as exc:
+        print(f"laporhub: --since/--until: {exc} (a date, an ISO time, or a span like 7d, 12h, 4w)", file=sys.stderr)
+        return 2
+    doc = handoffs.report(hub.store, lambda d: reg.get(d).sector if d in reg else "government", since, until)
+    if args.csv:
+        sys.stdout.write(handoffs.to_csv(doc))
+    else:
+        print(json.dumps(doc, ensure_ascii=False, indent=2) if args.json else handoffs.render(doc))
     return 0
 
 
@@ -215,7 +226,11 @@ def add_lifecycle_commands(sub: Any) -> None:
     s.set_defaults(fn=cmd_scheduler)
     report = sub.add_parser("report", help="reports for administrators").add_subparsers(dest="report_cmd", required=True)
     s = report.add_parser("handoffs", help="rejections and transfers by (from, to) and category, median time lost")
-    s.add_argument("--json", action="store_true")
+    s.add_argument("--since", help="only hand-offs since: 2026-03-01, an ISO time, or 7d, 12h, 4w back")
+    s.add_argument("--until", help="only hand-offs before this")
+    out = s.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true")
+    out.add_argument("--csv", action="store_true", help="one row per (from, to) pair, with sectors and complaint ids")
     s.set_defaults(fn=cmd_report_handoffs)
 
 
@@ -225,9 +240,12 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     sub.add_parser("demo", help="run the hub end to end on sample complaints and show where each went").set_defaults(fn=cmd_demo)
-    s = sub.add_parser("serve", help="API, router and dispatcher in one process")
+    s = sub.add_parser("serve", help="API, router, dispatcher, status consumer and SLA scheduler in one process")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--no-scheduler", action="store_true",
+                   help="do not run the SLA scheduler here (run `laporhub scheduler` elsewhere)")
+    s.add_argument("--sla-interval", type=float, default=60.0, help="seconds between SLA scheduler passes")
     s.set_defaults(fn=cmd_serve)
     s = sub.add_parser("api", help="the HTTP API")
     s.add_argument("--host", default="127.0.0.1")

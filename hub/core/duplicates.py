@@ -21,6 +21,7 @@ original was received:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping
 
@@ -91,7 +92,9 @@ class Link:
                 "similarity": round(self.similarity, 3)}
 
 
+@lru_cache(maxsize=8192)
 def shingles(text: str, size: int = 4) -> frozenset[str]:
+    """The text's character 4-grams (cached: a router compares one text with many open ones)."""
     joined = " ".join(tokens(text))
     if len(joined) <= size:
         return frozenset([joined]) if joined else frozenset()
