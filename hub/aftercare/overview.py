@@ -57,18 +57,25 @@ def report(hub: Hub, since: datetime | None = None, until: datetime | None = Non
     if destination:
         dels = [d for d in dels if d["destination"] == destination]
     per_day: dict[str, Counter[str]] = defaultdict(Counter)
+    behind: dict[str, list[str]] = defaultdict(list)  # "day|category" -> complaint ids
     by_kecamatan: dict[str, dict[str, Any]] = {}
     points = []
-    totals = Counter()
+    totals: Counter[str] = Counter()
+    state_ids: dict[str, list[str]] = defaultdict(list)
     for r in rows:
         day = aware(r["received_at"]).astimezone(WIB).date().isoformat()
         per_day[day][r["category"]] += 1
+        behind[f"{day}|{r['category']}"].append(r["id"])
         is_open = r["state"] in OPEN and r["status"] != "duplicate"
         totals["complaints"] += 1
         totals["duplicates"] += r["status"] == "duplicate"
         totals["open"] += is_open
         totals["overdue"] += is_open and r["id"] in late_complaints
         totals["resolved"] += r["state"] in ("resolved", "closed")
+        for key, yes in (("open", is_open), ("overdue", is_open and r["id"] in late_complaints),
+                         ("resolved", r["state"] in ("resolved", "closed"))):
+            if yes:
+                state_ids[key].append(r["id"])
         area = linking.area_of(r["classification"])
         code = areas.kode(area)
         if code and is_open:
@@ -87,8 +94,9 @@ def report(hub: Hub, since: datetime | None = None, until: datetime | None = Non
         "filters": {"since": iso(since), "until": iso(until), "city": city, "category": category,
                     "destination": destination},
         "totals": {k: totals[k] for k in ("complaints", "open", "overdue", "resolved", "duplicates")},
+        "totals_complaints": dict(state_ids),
         "per_day": {"days": days, "series": [{"category": c, "counts": [per_day[d][c] for d in days]}
-                                             for c in categories]},
+                                             for c in categories], "complaints": dict(behind)},
         "first_response": first_response(dels),
         "by_kecamatan": sorted(by_kecamatan.values(), key=lambda k: -k["open"]),
         "points": points,
