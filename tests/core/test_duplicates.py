@@ -93,7 +93,7 @@ def test_five_complaints_of_one_category_in_one_kecamatan_within_three_hours_are
 
 
 def _evaluate():
-    path = Path(__file__).resolve().parents[1] / "bench" / "linking_eval.py"
+    path = Path(__file__).resolve().parents[2] / "bench" / "linking_eval.py"
     spec = importlib.util.spec_from_file_location("linking_eval", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

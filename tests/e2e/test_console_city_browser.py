@@ -15,7 +15,7 @@ from hub.cli.processes import ApiServer
 from hub.settings.runtime import Hub
 from tests.city_seed import seed
 from tests.harness import ROOT, key_headers, make_hub
-from tests.test_console_browser import LAPTOP, PHONE, browser, require_browser, sign_in  # noqa: F401 (fixture)
+from tests.e2e.test_console_browser import LAPTOP, PHONE, browser, require_browser, sign_in  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.linking]
 
