@@ -22,6 +22,7 @@ from hub.core import lifecycle, privacy, schemas
 from hub.core.areas import Area
 from hub.core.classify import Classification
 from hub.core.rules import Target, alternatives
+from hub.infra.metrics import HANDOFF_HOURS, HANDOFFS
 from hub.infra.store import aware, complaints, deliveries
 from hub.infra.store import now as utcnow
 from hub.pipeline.routing import delivery_message
@@ -72,7 +73,7 @@ def plan(named: str | None, refused: set[str], holding: set[str], hop: int, hop_
 def classification_of(doc: Mapping[str, Any]) -> Classification:
     area = doc.get("area")
     return Classification(doc["category"], doc["confidence"],
-                          Area(area["city"], area.get("kecamatan"), area["source"]) if area else None,
+                          Area(area["city"], area.get("kecamatan"), area["source"], area.get("kelurahan")) if area else None,
                           doc["urgency"], doc.get("evidence") or {})
 
 
@@ -99,6 +100,11 @@ def reroute(hub: Hub, conn: Connection, complaint: Mapping[str, Any], passed_on:
     conn.execute(hops.insert().values(
         complaint_id=complaint["id"], from_destination=actor, to_destinations=[t.destination for t in p.targets],
         kind=kind, category=complaint["category"], reason=reason, actor=actor, held_seconds=max(held, 0.0), at=at))
+    sector = cfg.registry.get(actor).sector if actor in cfg.registry else "government"
+    for t in p.targets:
+        to = cfg.registry.get(t.destination).sector if t.destination in cfg.registry else "government"
+        HANDOFFS.labels(sector, to, kind).inc()
+        HANDOFF_HOURS.labels(sector, to).inc(max(held, 0.0) / 3600)
     handoff = {"hop": hop, "from": actor, "kind": kind, "reason": privacy.mask_text(reason or ""), "supervisor": p.supervisor,
                "refused_by": sorted(refused)}
     message_ids = [send(hub, conn, complaint, t, handoff, at) for t in p.targets]

@@ -25,8 +25,10 @@ from hub.core import lifecycle, schemas
 from hub.core.errors import ComplaintNotFound, InvalidMessage, LaporHubError
 from hub.infra.bus import Bus, ack_after
 from hub.infra.outbox import relay
-from hub.infra.store import deliveries, metadata
+from hub.infra.store import complaints, deliveries, metadata
 from hub.infra.store import now as utcnow
+from hub.pipeline import linking
+from hub.pipeline.notices import destination_name
 from hub.pipeline.outcomes import park
 from hub.settings.runtime import Hub
 
@@ -145,8 +147,9 @@ def apply(hub: Hub, update: Mapping[str, Any], now: datetime | None = None) -> A
             result.complaint_state = citizen.refresh_state(conn, cid)
             result.message_ids += citizen.publish(hub, conn, complaint, new, result.complaint_state,
                                                   public, destination=dest, at=at)
+            result.message_ids += _tell_followers(hub, conn, cid, new, result.complaint_state, public, dest, at)
             if result.rerouted_to:
-                names = [citizen._name(hub, d) for d in result.rerouted_to]
+                names = [destination_name(hub, d) for d in result.rerouted_to]
                 result.message_ids += citizen.publish(hub, conn, complaint, "rerouted", result.complaint_state,
                                                       {"reason": update.get("reason"), "to": names},
                                                       destination=dest, at=at)
@@ -160,6 +163,18 @@ def apply(hub: Hub, update: Mapping[str, Any], now: datetime | None = None) -> A
     log.info("status.applied", complaint_id=cid, destination=dest, state=result.state,
              rerouted_to=result.rerouted_to)
     return result
+
+
+def _tell_followers(hub: Hub, conn: Any, original_id: str, kind: str, state: str,
+                    public: Mapping[str, Any], destination: str, at: datetime) -> list[str]:
+    """Every citizen whose report was linked to this one hears the change on their own channel."""
+    ids: list[str] = []
+    for follower in linking.followers(conn, original_id):
+        conn.execute(complaints.update().where(complaints.c.id == follower["id"]).values(state=state, updated_at=at))
+        store_event = {"destination": destination, "to": kind, "original": original_id}
+        hub.store.add_event(conn, follower["id"], "status_changed", store_event, actor=destination)
+        ids += citizen.publish(hub, conn, follower, kind, state, public, destination=destination, at=at)
+    return ids
 
 
 def _duplicate(conn: Any, complaint: Mapping[str, Any], delivery: Mapping[str, Any]) -> Applied:

@@ -10,11 +10,12 @@ import sys
 from pathlib import Path
 from typing import Any, Iterator
 
-from hub.aftercare import handoffs, open311_sync, scheduler
+from hub.aftercare import open311_sync, scheduler
 from hub.aftercare.status import StatusConsumer
 from hub.cli import classifier as classifier_cli
 from hub.cli import demo
 from hub.cli import privacy as privacy_cli
+from hub.cli import reports as reports_cli
 from hub.cli.admin import add_commands, bootstrap_admin
 from hub.cli.common import handle_error
 from hub.cli.common import hub_of as _hub
@@ -29,7 +30,6 @@ from hub.core.rules import decide
 from hub.infra import logs
 from hub.infra.bus import Topology
 from hub.infra.outbox import relay
-from hub.infra.store import Store
 from hub.pipeline import backlog, deadletter, retry
 from hub.pipeline.deadletter import INPUTS
 from hub.pipeline.dispatcher import Dispatcher
@@ -177,7 +177,7 @@ def _serve_metrics(hub: Any, args: argparse.Namespace) -> None:
 def cmd_serve(args: argparse.Namespace) -> int:
     hub = _serving_hub(args)
     bootstrap_admin(hub)
-    serve(hub, args.host, args.port)
+    serve(hub, args.host, args.port, sla_interval=None if args.no_scheduler else args.sla_interval)
     return 0
 
 
@@ -214,22 +214,13 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_report_handoffs(args: argparse.Namespace) -> int:
-    doc = handoffs.report(Store(_settings(args).database_url))
-    print(json.dumps(doc, ensure_ascii=False, indent=2) if args.json else handoffs.render(doc))
-    return 0
-
-
 def add_lifecycle_commands(sub: Any) -> None:
     sub.add_parser("status", help="consume status updates from departments (the status queue)").set_defaults(fn=cmd_status)
     s = sub.add_parser("scheduler", help="find SLA breaches and escalate each once per level; pull Open311 statuses")
     s.add_argument("--interval", type=float, default=60.0, help="seconds between passes")
     s.add_argument("--once", action="store_true", help="one pass, print what was escalated, exit")
     s.set_defaults(fn=cmd_scheduler)
-    report = sub.add_parser("report", help="reports for administrators").add_subparsers(dest="report_cmd", required=True)
-    s = report.add_parser("handoffs", help="rejections and transfers by (from, to) and category, median time lost")
-    s.add_argument("--json", action="store_true")
-    s.set_defaults(fn=cmd_report_handoffs)
+    reports_cli.add_commands(sub)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -238,9 +229,12 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     sub.add_parser("demo", help="run the hub end to end on sample complaints and show where each went").set_defaults(fn=cmd_demo)
-    s = sub.add_parser("serve", help="API, router and dispatcher in one process")
+    s = sub.add_parser("serve", help="API, router, dispatcher, status consumer and SLA scheduler in one process")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--no-scheduler", action="store_true",
+                   help="do not run the SLA scheduler here (run `laporhub scheduler` elsewhere)")
+    s.add_argument("--sla-interval", type=float, default=60.0, help="seconds between SLA scheduler passes")
     s.set_defaults(fn=cmd_serve)
     s = sub.add_parser("api", help="the HTTP API")
     s.add_argument("--host", default="127.0.0.1")

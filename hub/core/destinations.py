@@ -20,10 +20,11 @@ class Destination:
     reporter_fields: tuple[str, ...] = ()  # the reporter's contact fields it may receive (issue 11)
     parent: str | None = None
     city: str | None = None
+    sector: str = "government"  # government, state-owned or private: the border hand-offs cross
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "kind": self.kind, "adapter": self.adapter,
-                "parent": self.parent, "city": self.city}
+                "parent": self.parent, "city": self.city, "sector": self.sector}
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ def _destination(doc: Mapping[str, Any], parent: str | None = None, city: str | 
         reporter_fields=reporter_fields(doc),
         parent=parent,
         city=city,
+        sector=doc.get("sector") or "government",
     )
 
 

@@ -16,7 +16,7 @@ from hub.admin.limits import Limiter
 from hub.core import documents, privacy, schemas
 from hub.core.errors import FieldError, InvalidMessage
 from hub.http import admin as admin_api
-from hub.http import console, contract, docs, errors, health
+from hub.http import city, console, contract, docs, errors, health
 from hub.http import deadletters as admin
 from hub.http.guard import InputGuard
 from hub.http.headers import SecurityHeaders
@@ -126,6 +126,8 @@ def _install_administration(app: FastAPI, hub: Hub) -> None:
 
     app.include_router(admin_api.router(hub))
     app.include_router(privacy_api.routes(hub))
+    app.include_router(city.routes(hub))
+    app.include_router(city.boundaries())
     console.mount(app)
 
 

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from hub.admin import links
 from hub.admin.auth import READ_ALL, Principal, forbidden, may_read, require
 from hub.aftercare import citizen, handoffs, status
 from hub.aftercare.scheduler import breaches
@@ -126,10 +127,11 @@ def get_complaint(complaint_id: str, request: Request, who: Principal = Depends(
             summary="A complaint in full (administrators): classification, decision, deliveries, internal timeline")
 def get_complaint_full(complaint_id: str, request: Request,
                        _: Principal = Depends(require(*READ_ALL))) -> JSONResponse:
-    found = request.app.state.hub.store.complaint(complaint_id)
+    hub: Hub = request.app.state.hub
+    found = hub.store.complaint(complaint_id)
     if found is None:
         return _error(404, "not_found", f"no complaint {complaint_id!r}")
-    return JSONResponse(found)
+    return JSONResponse({**found, **links.view(hub, complaint_id)})
 
 
 @router.post("/v1/complaints/{complaint_id}/feedback", summary="The citizen confirms, reopens or rates a resolution",
@@ -165,7 +167,9 @@ def _feedback(request: Request, complaint_id: str, raw: bytes, who: Principal) -
 
 @router.get("/v1/reports/handoffs", summary="Rejections and transfers by (from, to) and by category, with median time lost")
 def get_handoffs(request: Request, _: Principal = Depends(require(*READ_ALL))) -> JSONResponse:
-    return JSONResponse(handoffs.report(request.app.state.hub.store))
+    hub: Hub = request.app.state.hub
+    reg = hub.config.registry
+    return JSONResponse(handoffs.report(hub.store, lambda d: reg.get(d).sector if d in reg else "government"))
 
 
 @router.get("/v1/admin/sla/breaches", summary="SLA breaches and their escalations, newest first")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from hub.core.scope import Scope
 from hub.core.destinations import Registry
 from hub.core.errors import ConfigError, ConfigProblem
 from hub.core.rules import RuleSet, check
+from hub.core.duplicates import LinkPolicy
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "config"
 FILES = {"taxonomy": "taxonomy.yaml", "areas": "areas.yaml",
@@ -44,6 +45,7 @@ class HubConfig:
     ruleset: RuleSet
     documents: dict[str, Any]
     policy: "policy_mod.Policy | None" = None
+    linking: LinkPolicy = field(default_factory=LinkPolicy)
 
 
 def interpolate(value: Any, env: dict[str, str] | os._Environ[str] = os.environ, where: str = "",
@@ -137,7 +139,8 @@ def load(directory: str | Path | None = None, overrides: dict[str, Any] | None =
                                               f"unknown destination {parent!r}"))
         policy = policy_mod.Policy.from_config(docs["lifecycle"])
         problems.extend(policy_mod.check(policy, registry, {r.id for r in ruleset.rules}))
-        config = HubConfig(directory, taxonomy, areas, registry, ruleset, docs, policy)
+        linking = LinkPolicy.from_config(docs["lifecycle"].get("duplicates"))
+        config = HubConfig(directory, taxonomy, areas, registry, ruleset, docs, policy, linking)
     errors = [p for p in problems if p.severity == "error"]
     if strict and errors:
         raise ConfigError(errors)
