@@ -108,7 +108,6 @@ def test_migrate_runs_once_before_everything_and_bootstrap_makes_the_first_admin
     assert "migrate" not in services["migrate"]["depends_on"]
 
 
-@pytest.mark.xfail(strict=True, reason="db upgrade, keys bootstrap and --metrics-port for status and scheduler come with the packaging work")
 def test_each_command_is_one_laporhub_understands(compose) -> None:
     for name in PROCESSES | ONE_SHOTS:
         try:

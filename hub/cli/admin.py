@@ -18,17 +18,25 @@ from hub.settings import audit, versions, workers
 from hub.settings.versions import errors_of
 
 
-def bootstrap_admin(hub: Any, out: TextIO = sys.stdout) -> str | None:
-    """On a store with no admin key, make one and print it once, so a fresh hub can be signed into."""
-
+def bootstrap_admin(hub: Any, url: str, out: TextIO = sys.stdout, actor: str = "laporhub serve") -> str | None:
+    """On a store with no admin key, make one and print it once, so a fresh hub can be signed into
+    (the console at `url`)."""
     if keys.any_admin(hub.store):
         return None
-    issued = keys.create(hub.store, "first administrator", "admin", actor="laporhub serve",
+    issued = keys.create(hub.store, "first administrator", "admin", actor=actor,
                          reason="bootstrap: the store had no admin key")
     print("\n  No administrator key existed, so one was made. It is shown only this once:\n\n"
-          f"    {issued.secret}\n\n  Sign in at http://<host>:<port>/admin with it, then make personal "
+          f"    {issued.secret}\n\n  Sign in at {url} with it, then make personal "
           "keys (Keys page or `laporhub keys create`) and revoke this one.\n", file=out, flush=True)
     return issued.secret
+
+
+def cmd_keys_bootstrap(args: argparse.Namespace) -> int:
+    """The first administrator key, once (compose's one-shot `bootstrap` service)."""
+    hub = _hub(args)
+    if bootstrap_admin(hub, f"{hub.settings.public_url.rstrip('/')}/admin", actor="laporhub keys bootstrap") is None:
+        print("an administrator key exists already: none made", file=sys.stderr)
+    return 0
 
 
 # -- keys --------------------------------------------------------------------------------------
@@ -177,6 +185,8 @@ def add_commands(sub: Any) -> None:
     s.add_argument("--scope", help="the channel id (channel keys) or destination id (destination keys)")
     s.add_argument("--reason", help="kept in the audit")
     s.set_defaults(fn=cmd_keys_create)
+    keys.add_parser("bootstrap", help="make the first administrator key if there is none, and print it once"
+                    ).set_defaults(fn=cmd_keys_bootstrap)
     s = keys.add_parser("list", help="keys (never the keys themselves)")
     s.add_argument("--all", action="store_true", help="include revoked keys")
     s.set_defaults(fn=cmd_keys_list)

@@ -87,3 +87,25 @@ class ComplaintNotFound(LaporHubError):
     def __init__(self, complaint_id: str) -> None:
         self.complaint_id = complaint_id
         super().__init__(f"no complaint {complaint_id!r}")
+
+
+class SettingsError(ConfigError):
+    """An environment variable has a value the hub cannot use (file "environment", path the variable)."""
+
+
+class NotConfigured(LaporHubError):
+    """Something the command needs (the store, the broker) is not configured; the message says which
+    variable to set."""
+
+
+class SchemaBehind(LaporHubError):
+    """The database's schema is older (or newer) than this version of the hub; the message names
+    the command that brings it up to date."""
+
+    def __init__(self, current: str | None, head: str, message: str) -> None:
+        self.current, self.head = current, head
+        super().__init__(message)
+
+
+class BrokerAdminError(LaporHubError):
+    """The broker refused or failed an administrative request (users, permissions)."""

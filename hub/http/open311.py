@@ -162,7 +162,7 @@ def _request_doc(hub: Hub, row: Mapping[str, Any], dels: list[Mapping[str, Any]]
         for d in working:
             target = policy.target(d["destination"], d["rule_id"])
             if target.resolve_hours:
-                dues.append(policy.due(aware(d["clock_from"] or d["created_at"]), target.resolve_hours))
+                dues.append(policy.due(aware(d["clock_from"] or d["created_at"]), target.resolve_hours, d["destination"]))
         expected = max(dues).isoformat() if dues else None
     category = row["category"] or body.get("category")
     cat_name = next((s["service_name"] for s in _services(hub) if s["service_code"] == category), None)
