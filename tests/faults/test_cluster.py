@@ -20,7 +20,7 @@ from hub.cli.receiver import Receiver
 from hub.http.app import create_app
 from hub.settings.environment import Settings
 from hub.settings.runtime import Hub
-from tests.fault_harness import Stream, Worker, audit, config_for, secrets
+from tests.faults.fault_harness import Stream, Worker, audit, config_for, secrets
 from tests.faults.cluster import Cluster, available
 from tests.harness import key_headers, wait_for
 

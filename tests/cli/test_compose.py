@@ -17,7 +17,7 @@ import yaml
 
 from hub.cli.main import parser
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
 ENV_EXAMPLE = ROOT / ".env.example"
 PROCESSES = {"api", "router", "dispatcher", "status", "scheduler"}  # long-running hub processes
