@@ -86,8 +86,11 @@ class Rabbitmqctl:
         self._run("set_permissions", "-p", vhost, user, configure, write, read)
 
     def delete_user(self, name: str) -> None:
-        if name in self.users():
+        try:
             self._run("delete_user", name)
+        except BrokerAdminError as exc:
+            if "does not exist" not in str(exc) and "no_such_user" not in str(exc):
+                raise
 
 
 @dataclass(frozen=True)
