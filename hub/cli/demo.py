@@ -97,6 +97,7 @@ def run(out: TextIO, samples: Path = SAMPLES, timeout: float = 30.0) -> int:
     total = sum(len(v["deliveries"]) for v in views)
     print(f"\n{len(views)} complaints, {delivered}/{total} deliveries made; the operators' receiver "
           f"got {len(receiver.received)} webhooks, {verified} with valid signatures.", file=out)
-    print("The demo's hub has stopped. To look around yourself, run `laporhub serve` and open "
+    print("The demo's hub has stopped. To look around yourself, run `LAPORHUB_ALLOW_DEV_SECRETS=1 "
+          "laporhub serve` (the shipped dev secrets are refused otherwise) and open "
           "http://127.0.0.1:8000/admin (complaints and their timelines, rules, destinations).", file=out)
     return 0 if delivered == total else 1
