@@ -87,7 +87,8 @@ def respond(hub: Hub, complaint_id: str, doc: Mapping[str, Any], now: datetime |
                 raise ReopenWindowClosed(last_at, hub.config.policy.reopen_window.days)
             for d in resolved:
                 conn.execute(deliveries.update().where(deliveries.c.id == d["id"]).values(
-                    state="reopened", state_at=at, acknowledged_at=None, clock_from=at))
+                    state="reopened", state_at=at, acknowledged_at=None, clock_from=at,
+                    paused_at=None, paused_seconds=0.0))
                 handoff = {"kind": "reopened", "reason": doc["reason"], "from": "citizen"}
                 message_ids.append(resend(hub, conn, row, d, handoff))
                 store.add_event(conn, complaint_id, "reopened", {"destination": d["destination"],

@@ -127,11 +127,12 @@ def send(hub: Hub, conn: Connection, complaint: Mapping[str, Any], target: Targe
         did = store.insert_delivery(conn, complaint["id"], destination.id, destination.adapter,
                                     target.rule_id, target.reason)
         conn.execute(deliveries.update().where(deliveries.c.id == did).values(
-            clock_from=at, state_at=at, handoff=dict(handoff)))
+            clock_from=at, paused_at=None, paused_seconds=0.0, state_at=at, handoff=dict(handoff)))
         row = conn.execute(sa.select(deliveries).where(deliveries.c.id == did)).mappings().one()
         return _enqueue(hub, conn, complaint, row, target, handoff, f"delivery:{did}")
     conn.execute(deliveries.update().where(deliveries.c.id == existing["id"]).values(
-        state="sent", state_at=at, acknowledged_at=None, clock_from=at, rule_id=target.rule_id,
+        state="sent", state_at=at, acknowledged_at=None, clock_from=at, paused_at=None, paused_seconds=0.0,
+        rule_id=target.rule_id,
         reason=target.reason))
     return resend(hub, conn, complaint, {**existing, "rule_id": target.rule_id, "reason": target.reason}, handoff)
 

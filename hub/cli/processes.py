@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Iterator, TextIO
 
 import structlog
 import uvicorn
@@ -88,10 +89,19 @@ def run_worker(worker: Router | Dispatcher) -> None:
     worker.run(stop)
 
 
-def serve(hub: Hub, host: str, port: int, sla_interval: float | None = 60.0) -> None:
+def address(host: str, port: int) -> str:
+    """Where a browser on this machine reaches a server bound to host:port."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+    return f"http://{f'[{shown}]' if ':' in shown else shown}:{port}"
+
+
+def serve(hub: Hub, host: str, port: int, sla_interval: float | None = 60.0, out: TextIO = sys.stdout) -> None:
     """Everything in one process, the SLA scheduler included unless `sla_interval` is None: the
     embedded default needs nothing else running."""
     with workers(hub, sla_interval=sla_interval):
-        log.info("serve.started", host=host, port=port, broker=privacy.redact_url(hub.settings.broker_url),
-                 database=privacy.redact_url(hub.settings.database_url), sla_scheduler=bool(sla_interval))
+        log.info("serve.started", host=host, port=port, broker=privacy.redact_urls_in(hub.settings.broker_url),
+                 database=privacy.redact_urls_in(hub.settings.database_url), sla_scheduler=bool(sla_interval))
+        base = address(host, port)
+        print(f"LaporHub serving at {base} (console {base}/admin, API {base}/docs); Ctrl-C stops it",
+              file=out, flush=True)
         uvicorn.run(create_app(hub), host=host, port=port, log_level="info")

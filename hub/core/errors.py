@@ -122,3 +122,23 @@ class RateLimited(LaporHubError):
         self.retry_after, self.limit = retry_after, limit
         super().__init__(f"this key is over its rate limit of {limit} (requests/seconds); "
                          f"try again in {retry_after} s")
+class SettingsError(ConfigError):
+    """An environment variable has a value the hub cannot use (file "environment", path the variable)."""
+
+
+class NotConfigured(LaporHubError):
+    """Something the command needs (the store, the broker) is not configured; the message says which
+    variable to set."""
+
+
+class SchemaBehind(LaporHubError):
+    """The database's schema is older (or newer) than this version of the hub; the message names
+    the command that brings it up to date."""
+
+    def __init__(self, current: str | None, head: str, message: str) -> None:
+        self.current, self.head = current, head
+        super().__init__(message)
+
+
+class BrokerAdminError(LaporHubError):
+    """The broker refused or failed an administrative request (users, permissions)."""

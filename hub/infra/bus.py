@@ -82,6 +82,11 @@ class Topology:
         return Queue(f"{self.prefix}.control.{worker_id}", self.exchange("control"), routing_key="",
                      durable=False, exclusive=True, auto_delete=False)
 
+    def user(self, destination: str) -> str:
+        """The broker user of a department (`laporhub broker provision`): it reads its own queue
+        and publishes status as itself (AMQP user_id, which the broker checks)."""
+        return f"{self.prefix}.{destination}"
+
     def department_queue(self, destination: str, name: str | None = None) -> Queue:
         """The queue a department consumes with any AMQP client."""
         return Queue(name or f"{self.prefix}.out.{destination}", self.exchange("departments"),
@@ -201,6 +206,8 @@ class Bus:
         with self._lock:
             producer = self.producer()
             publish = self.connection.ensure(producer, producer.publish, **RETRY_POLICY)
+            # A status update says who sends it; the broker checks user_id against the login.
+            identity = {"user_id": self.connection.userid} if exchange == "status" and not self.is_memory else {}
             publish(
                 body,
                 exchange=self.topology.exchange(exchange),
@@ -211,6 +218,7 @@ class Bus:
                 message_id=message_id,
                 headers=headers or {},
                 retry=False,
+                **identity,
             )
 
     def publish_many(self, messages: list[Mapping[str, Any]]) -> list[bool]:

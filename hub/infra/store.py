@@ -11,7 +11,7 @@ import json
 import uuid
 import zlib
 from datetime import datetime, timezone
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -67,6 +67,10 @@ deliveries = sa.Table(
     sa.Column("state_at", sa.DateTime(timezone=True)),
     sa.Column("acknowledged_at", sa.DateTime(timezone=True)),
     sa.Column("clock_from", sa.DateTime(timezone=True)),  # SLA clock start; created_at when unset
+    # The SLA clock stops while the destination waits for the citizen (needs_info): since when,
+    # and the working seconds of earlier pauses (both reset with clock_from).
+    sa.Column("paused_at", sa.DateTime(timezone=True)),
+    sa.Column("paused_seconds", sa.Float, nullable=False, default=0.0, server_default="0"),
     sa.Column("sends", sa.Integer, nullable=False, default=1, server_default="1"),
     sa.Column("handoff", sa.JSON),  # why this destination got it after a rejection or transfer
     sa.Column("remote_ref", sa.String(200)),  # the destination's own id (e.g. Open311 request id)
@@ -150,8 +154,17 @@ def outbox_row(message_id: str, exchange: str, routing_key: str, body: Mapping[s
             "headers": dict(headers or {}), "created_at": now()}
 
 
+Prepare = Callable[[Connection], None]
+
+
+def create_tables(conn: Connection) -> None:
+    """The embedded default (and tests): make whatever tables are missing. Processes started by
+    `laporhub` check the schema's migration head instead (hub/cli/database.py)."""
+    metadata.create_all(conn)
+
+
 class Store:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, prepare: Prepare = create_tables) -> None:
         self.url = url
         if url.startswith("sqlite"):
             self.engine: Engine = sa.create_engine(
@@ -168,7 +181,7 @@ class Store:
             self.engine = sa.create_engine(url, json_serializer=_to_json, pool_pre_ping=True)
         with self.engine.begin() as conn:
             self.serialize(conn, "schema")
-            metadata.create_all(conn)
+            prepare(conn)
 
     def serialize(self, conn: Connection, what: str) -> None:
         """Hold a lock named `what` until the transaction ends, so processes starting at the same

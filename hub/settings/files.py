@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.resources
+from datetime import date
 import os
 import re
 from dataclasses import dataclass, field
@@ -23,7 +25,9 @@ from hub.core.errors import ConfigError, ConfigProblem
 from hub.core.rules import RuleSet, check
 from hub.core.duplicates import LinkPolicy
 
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "config"
+# The shipped defaults: config/ as package data (hub/defaults/config), so an installed hub finds
+# them wherever it runs; LAPORHUB_CONFIG_DIR (or --config) points at a city's own directory.
+DEFAULT_DIR = Path(str(importlib.resources.files("hub").joinpath("defaults", "config")))
 FILES = {"taxonomy": "taxonomy.yaml", "areas": "areas.yaml",
          "destinations": "destinations.yaml", "rules": "rules.yaml",
          "lifecycle": "lifecycle.yaml"}
@@ -138,7 +142,7 @@ def load(directory: str | Path | None = None, overrides: dict[str, Any] | None =
                 problems.append(ConfigProblem(FILES["destinations"], f"templates[{i}].parent",
                                               f"unknown destination {parent!r}"))
         policy = policy_mod.Policy.from_config(docs["lifecycle"])
-        problems.extend(policy_mod.check(policy, registry, {r.id for r in ruleset.rules}))
+        problems.extend(policy_mod.check(policy, registry, {r.id for r in ruleset.rules}, date.today()))
         linking = LinkPolicy.from_config(docs["lifecycle"].get("duplicates"))
         config = HubConfig(directory, taxonomy, areas, registry, ruleset, docs, policy, linking)
     errors = [p for p in problems if p.severity == "error"]

@@ -148,7 +148,7 @@ def test_serve_has_a_flag_to_leave_the_scheduler_to_another_process(monkeypatch:
     seen: dict[str, Any] = {}
     monkeypatch.setattr("hub.infra.logs.configure", lambda *_, **__: None)
     monkeypatch.setattr("hub.cli.main.serve", lambda hub, host, port, sla_interval: seen.update(interval=sla_interval))
-    monkeypatch.setattr("hub.cli.main.bootstrap_admin", lambda hub: None)
+    monkeypatch.setattr("hub.cli.main.bootstrap_admin", lambda hub, **_: None)
     monkeypatch.setenv("LAPORHUB_DATABASE_URL", "sqlite://")
     assert main(["serve", "--port", "0"]) == 0 and seen["interval"] == 60.0
     assert main(["serve", "--port", "0", "--no-scheduler"]) == 0 and seen["interval"] is None
