@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 import adapters
 from hub.infra.bus import Bus
 from hub.infra.metrics import DELIVERIES, DELIVERY_SECONDS, RETRIES
+from hub.infra import outbox
 from hub.infra.outbox import relay
 from hub.infra.store import event_row, events, now
 from hub.pipeline import deadletter, leases, retry
@@ -112,9 +113,9 @@ class Outcomes:
             if alert:
                 store.add_event(conn, cid, "endpoint_failing", {"destination": dest_id, "reason": reason},
                                 delivery_id_=did)
-                store.enqueue(conn, f"alert:{dest_id}:{did}", "events", "endpoint.failing",
-                              {"type": "laporhub.endpoint_failing.v1", "destination": dest_id, "reason": reason,
-                               "at": now().isoformat()})
+                outbox.enqueue(conn, f"alert:{dest_id}:{did}", "events", "endpoint.failing",
+                               {"type": "laporhub.endpoint_failing.v1", "destination": dest_id, "reason": reason,
+                                "at": now().isoformat()})
         RETRIES.labels(dest_id).inc()
         if alert:
             log.error("endpoint.failing", destination=dest_id, reason=reason)

@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
+from hub.infra import outbox
 from hub.infra.store import Store, metadata, now
 
 delivery_retries = sa.Table(
@@ -89,8 +90,8 @@ def requeue_due(store: Store, limit: int = 200, skip: frozenset[str] = frozenset
             q = q.with_for_update(skip_locked=True)
         for row in conn.execute(q).mappings().all():
             message_id = f"retry:{row['delivery_id']}:{row['step']}:{uuid.uuid4().hex[:12]}"
-            if not store.enqueue(conn, message_id, "delivery", row["destination"], row["body"],
-                                 headers={"x-laporhub-retry": row["step"] + 1}):
+            if not outbox.enqueue(conn, message_id, "delivery", row["destination"], row["body"],
+                                  headers={"x-laporhub-retry": row["step"] + 1}):
                 raise RuntimeError(f"retry message {message_id} collided with an earlier one")
             conn.execute(delivery_retries.update()
                          .where(delivery_retries.c.delivery_id == row["delivery_id"])
