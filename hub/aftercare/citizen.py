@@ -49,7 +49,7 @@ def publish(hub: Hub, conn: Connection, complaint: Mapping[str, Any], kind: str,
         "kind": kind, "state": state, "at": iso(at or utcnow()),
     }
     if destination:
-        event["destination"] = {"id": destination, "name": _name(hub, destination)}
+        event["destination"] = {"id": destination, "name": destination_name(hub, destination)}
     # Notes come from destinations and leave the hub: identifiers in them are masked (issue 11).
     event.update({k: privacy.mask_value(v) for k, v in fields.items() if k in PUBLIC_FIELDS and v not in (None, "")})
     schemas.validate("event", event)
@@ -78,7 +78,8 @@ def enqueue_notice(hub: Hub, conn: Connection, complaint_id: str, destination: s
     return mid
 
 
-def _name(hub: Hub, destination: str) -> str:
+def destination_name(hub: Hub, destination: str) -> str:
+    """The destination's name as citizens read it (its id if it is gone from the registry)."""
     reg = hub.config.registry
     return reg.get(destination).name if destination in reg else destination
 
