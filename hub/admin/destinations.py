@@ -20,7 +20,7 @@ import adapters
 from hub.core import privacy, schemas, targets
 from hub.core.classify import classify
 from hub.core.destinations import Destination
-from hub.core.errors import FieldError, InvalidMessage, LaporHubError
+from hub.core.errors import Conflict, FieldError, InvalidMessage, LaporHubError
 from hub.core.rules import Target
 from hub.infra.store import deliveries, iso, now
 from hub.settings import audit, control, live, secrets
@@ -37,7 +37,7 @@ TEST_COMPLAINT = {"channel": "laporhub-test", "external_ref": "test-delivery",
                   "location": {"kota": "Jakarta Pusat"}}
 
 
-class DestinationError(LaporHubError):
+class DestinationError(Conflict):
     """A destination change that cannot be made as asked."""
 
 

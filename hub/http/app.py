@@ -124,7 +124,7 @@ def _own(who: Principal) -> dict[str, str]:
 def _install_administration(app: FastAPI, hub: Hub) -> None:
     """Access control's error answers, the /v1/admin API and the /admin console."""
 
-    app.include_router(admin_api.router(hub))
+    app.include_router(admin_api.router)
     app.include_router(privacy_api.routes(hub))
     console.mount(app)
 

@@ -20,8 +20,8 @@ from starlette.routing import Match
 
 from hub.admin.auth import Refused
 from hub.core import privacy
-from hub.core.errors import (ComplaintNotFound, FieldError, InvalidMessage, RateLimited, TooLarge,
-                             UnknownDestination, UnreadableInput, UnsupportedMediaType)
+from hub.core.errors import (ComplaintNotFound, Conflict, FieldError, InvalidMessage, NoSuchVersion, RateLimited,
+                             RoutingError, TooLarge, UnknownDestination, UnreadableInput, UnsupportedMediaType)
 
 log = structlog.get_logger("hub.http.errors")
 
@@ -71,8 +71,12 @@ def _classify(exc: BaseException) -> tuple[int, str, str, list[FieldLike], dict[
     if isinstance(exc, Refused):
         headers = {"www-authenticate": 'Bearer realm="laporhub"'} if exc.status == 401 else {}
         return exc.status, exc.error, exc.message, [], headers
-    if isinstance(exc, (ComplaintNotFound, UnknownDestination)):
+    if isinstance(exc, (ComplaintNotFound, UnknownDestination, NoSuchVersion)):
         return 404, "not_found", str(exc), [], {}
+    if isinstance(exc, RoutingError):
+        return 422, "invalid_routing", str(exc), [p.as_dict() for p in exc.problems], {}
+    if isinstance(exc, Conflict):
+        return 409, "conflict", str(exc), [], {}
     if isinstance(exc, RequestValidationError):
         found: list[FieldLike] = [FieldError(".".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]), e["msg"])
                                   for e in exc.errors()]
@@ -117,5 +121,6 @@ def install(app: FastAPI) -> None:
         return answer(request.url.path, exc)
 
     for kind in (StarletteHTTPException, RequestValidationError, Refused, InvalidMessage, UnreadableInput,
-                 TooLarge, UnsupportedMediaType, RateLimited, ComplaintNotFound, UnknownDestination, Exception):
+                 TooLarge, UnsupportedMediaType, RateLimited, ComplaintNotFound, UnknownDestination, RoutingError,
+                 Conflict, Exception):
         app.add_exception_handler(kind, handle)
