@@ -15,6 +15,7 @@ import structlog
 from sqlalchemy.engine import Connection
 
 import adapters
+from hub.core import retries
 from hub.infra.bus import Bus
 from hub.infra.metrics import DELIVERIES, DELIVERY_SECONDS, RETRIES
 from hub.infra import outbox
@@ -90,13 +91,10 @@ class Outcomes:
         with store.engine.connect() as conn:
             step = retry.next_step(conn, did)
         if not count:
-            # Put off by the current step's delay (jittered, so the deliveries held by one open
-            # circuit do not all come back at once), at least until the circuit lets a trial through.
-            step -= 1  # the step stays where it was (-1: none used yet)
-            seconds: float | None = retry.delay(max(step, 0), settings.webhook_schedule, retry_after)
-            seconds = max(seconds if seconds is not None else 0.0, retry_after or 0.0, 1.0)
+            step -= 1  # put off, not tried: the step stays where it was (-1: none used yet)
+            seconds: float | None = retries.put_off(step, settings.webhook_schedule, retry_after)
         else:
-            seconds = retry.delay(step, settings.webhook_schedule, retry_after)
+            seconds = retries.later(step, settings.webhook_schedule, retry_after)
         if seconds is None:
             return self.dead(doc, raw, token, reason, attempts, dest_id)
         with store.begin() as conn:
