@@ -33,14 +33,22 @@ def park(hub: Hub, bus: Bus, stage: str, reason: str, raw: bytes | str, *, routi
     the same transaction), then publish the dead letter. Returns "dead"."""
     doc = deadletter.document(stage, reason, raw, routing_key=routing_key,
                               **{k: v for k, v in fields.items() if v is not None})
+    park_letter(hub, bus, doc, also)
+    log.warning(f"{stage}.dead_lettered", reason=reason[:300], complaint_id=fields.get("complaint_id"),
+                delivery_id=fields.get("delivery_id"))
+    return "dead"
+
+
+def park_letter(hub: Hub, bus: Bus, doc: dict[str, Any], also: Callable[[Connection], None] | None = None) -> str:
+    """The one way a dead letter is written: record `doc` (a `deadletter.document`; `also` may
+    still fill it in) with the caller's state change in one transaction, then publish it.
+    Returns the outbox message id."""
     with hub.store.begin() as conn:
         if also is not None:
             also(conn)
         mid = deadletter.enqueue(hub.store, conn, doc)
     relay(hub.store, bus, message_ids=[mid])
-    log.warning(f"{stage}.dead_lettered", reason=reason[:300], complaint_id=fields.get("complaint_id"),
-                delivery_id=fields.get("delivery_id"))
-    return "dead"
+    return mid
 
 
 def observe(destination: str, outcome: str, attempts: list[adapters.Attempt], created_at: str | None) -> None:
