@@ -160,7 +160,7 @@ def apply(hub: Hub, update: Mapping[str, Any], now: datetime | None = None) -> A
             result.message_ids += citizen.publish(hub, conn, complaint, new, result.complaint_state,
                                                   public, destination=dest, at=at)
             if result.rerouted_to:
-                names = [citizen._name(hub, d) for d in result.rerouted_to]
+                names = [citizen.destination_name(hub, d) for d in result.rerouted_to]
                 result.message_ids += citizen.publish(hub, conn, complaint, "rerouted", result.complaint_state,
                                                       {"reason": update.get("reason"), "to": names},
                                                       destination=dest, at=at)
