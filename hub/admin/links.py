@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from hub.core.classify import classify
 from hub.core.duplicates import Link
-from hub.core.errors import ComplaintNotFound, FieldError, InvalidMessage, LaporHubError
+from hub.core.errors import ComplaintNotFound, Conflict, FieldError, InvalidMessage
 from hub.core.rules import decide
 from hub.core import schemas
 from hub.infra.store import complaints, deliveries, event_row, events, outbox
@@ -21,8 +21,8 @@ from hub.settings import audit
 from hub.settings.runtime import Hub
 
 
-class LinkRefused(LaporHubError):
-    """The link or unlink asked for would not make sense; the message says why."""
+class LinkRefused(Conflict):
+    """The link or unlink asked for would not make sense; the message says why (409)."""
 
 
 def _reason(reason: str | None) -> str:

@@ -16,7 +16,7 @@ from hub.core.errors import ComplaintNotFound, LaporHubError
 from hub.core.lifecycle import IllegalTransition
 from hub.infra.store import aware, complaints, deliveries, metadata
 from hub.infra.store import now as utcnow
-from hub.pipeline.notices import enqueue_notice, publish
+from hub.pipeline.notices import destination_name, enqueue_notice, publish
 from hub.settings.runtime import Hub
 
 
@@ -154,5 +154,5 @@ def public_view(hub: Hub, full: Mapping[str, Any], state: str) -> dict[str, Any]
     }
 
 
-__all__ = ["ReopenWindowClosed", "delivery_states", "enqueue_notice", "feedback", "latest_feedback", "public_view",
-           "publish", "refresh_state", "respond"]
+__all__ = ["ReopenWindowClosed", "delivery_states", "destination_name", "enqueue_notice", "feedback",
+           "latest_feedback", "public_view", "publish", "refresh_state", "respond"]

@@ -22,6 +22,7 @@ from hub.core import lifecycle, privacy, schemas
 from hub.core.areas import Area
 from hub.core.classify import Classification
 from hub.core.rules import Target, alternatives
+from hub.infra import outbox
 from hub.infra.metrics import HANDOFF_HOURS, HANDOFFS
 from hub.infra.store import aware, complaints, deliveries
 from hub.infra.store import now as utcnow
@@ -156,6 +157,6 @@ def _enqueue(hub: Hub, conn: Connection, complaint: Mapping[str, Any], delivery:
                                hub.settings.public_url)
     message["handoff"] = dict(handoff)
     schemas.validate("delivery", message)
-    hub.store.enqueue(conn, message_id, "delivery", destination.id, message,
-                      headers={"laporhub-complaint-id": complaint["id"]})
+    outbox.enqueue(conn, message_id, "delivery", destination.id, message,
+                   headers={"laporhub-complaint-id": complaint["id"]})
     return message_id

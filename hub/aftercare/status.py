@@ -28,7 +28,6 @@ from hub.infra.outbox import relay
 from hub.infra.store import aware, complaints, deliveries, metadata
 from hub.infra.store import now as utcnow
 from hub.pipeline import linking
-from hub.pipeline.notices import destination_name
 from hub.pipeline.outcomes import park
 from hub.settings.runtime import Hub
 
@@ -163,7 +162,7 @@ def apply(hub: Hub, update: Mapping[str, Any], now: datetime | None = None) -> A
                                                   public, destination=dest, at=at)
             result.message_ids += _tell_followers(hub, conn, cid, new, result.complaint_state, public, dest, at)
             if result.rerouted_to:
-                names = [destination_name(hub, d) for d in result.rerouted_to]
+                names = [citizen.destination_name(hub, d) for d in result.rerouted_to]
                 result.message_ids += citizen.publish(hub, conn, complaint, "rerouted", result.complaint_state,
                                                       {"reason": update.get("reason"), "to": names},
                                                       destination=dest, at=at)

@@ -44,7 +44,7 @@ class Registry:
 
     @classmethod
     def from_config(cls, doc: Mapping[str, Any], areas: Areas) -> "Registry":
-        plain = [_destination(d) for d in doc.get("destinations", [])]
+        plain = [from_document(d) for d in doc.get("destinations", [])]
         expanded: list[Destination] = []
         templates: dict[str, str] = {}
         for t in doc.get("templates", []):
@@ -53,7 +53,7 @@ class Registry:
                 if t.get("cities") and city.id not in t["cities"]:
                     continue
                 fill = {"city": city.id, "city_name": city.name}
-                expanded.append(_destination(
+                expanded.append(from_document(
                     {**t, "id": t["id"].format(**fill), "name": t["name"].format(**fill)},
                     parent=t["parent"], city=city.id,
                 ))
@@ -104,7 +104,8 @@ def reporter_fields(doc: Mapping[str, Any]) -> tuple[str, ...]:
     return ("name", "email", "phone") if doc.get("share_reporter_contact") else ()
 
 
-def _destination(doc: Mapping[str, Any], parent: str | None = None, city: str | None = None) -> Destination:
+def from_document(doc: Mapping[str, Any], parent: str | None = None, city: str | None = None) -> Destination:
+    """A destination from its definition (config/destinations.yaml, or a live setting)."""
     return Destination(
         id=doc["id"],
         name=doc["name"],

@@ -45,6 +45,10 @@ class ConfigProblem:
         where = f"{self.file}:{self.path}" if self.path else self.file
         return f"{self.severity}: {where}: {self.message}"
 
+    def as_dict(self) -> dict[str, str]:
+        """As a field error of an HTTP answer, with its severity and file."""
+        return {"field": self.path or "$", "reason": self.message, "severity": self.severity, "file": self.file}
+
 
 class ConfigError(LaporHubError):
     """The configuration cannot be used; `problems` says where and why."""
@@ -52,6 +56,24 @@ class ConfigError(LaporHubError):
     def __init__(self, problems: list[ConfigProblem]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+
+class RoutingError(LaporHubError):
+    """A routing version cannot be saved or published as asked; `problems` says where and why
+    (422 invalid_routing at the HTTP edge)."""
+
+    def __init__(self, message: str, problems: list[ConfigProblem] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or []
+
+
+class NoSuchVersion(RoutingError):
+    """No routing version with that id (404 at the HTTP edge)."""
+
+
+class Conflict(LaporHubError):
+    """An administrative change that cannot be made as asked: what it would change is already so,
+    or it is not allowed in the current state (409 at the HTTP edge)."""
 
 
 class UnknownDestination(LaporHubError):

@@ -20,8 +20,9 @@ from starlette.routing import Match
 
 from hub.admin.auth import Refused
 from hub.core import privacy
-from hub.core.errors import (ComplaintNotFound, FieldError, InvalidMessage, RateLimited, TooLarge,
-                             UnknownDestination, UnreadableInput, UnsupportedMediaType)
+from hub.core.lifecycle import IllegalTransition
+from hub.core.errors import (ComplaintNotFound, Conflict, FieldError, InvalidMessage, NoSuchVersion, RateLimited,
+                             RoutingError, TooLarge, UnknownDestination, UnreadableInput, UnsupportedMediaType)
 
 log = structlog.get_logger("hub.http.errors")
 
@@ -41,6 +42,11 @@ def json_error(status: int, error: str, message: str, errors: Sequence[FieldLike
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+def invalid(field: str, reason: str) -> JSONResponse:
+    """422 invalid_request naming one field; the reason is the message too."""
+    return json_error(422, "invalid_request", reason, [FieldError(field, reason)])
+
+
 def open311_error(status: int, description: str, fmt: str = "json",
                   headers: dict[str, str] | None = None) -> Response:
     """GeoReport v2's error answer: a list of {code, description}."""
@@ -53,6 +59,13 @@ def open311_error(status: int, description: str, fmt: str = "json",
         xml = b'<?xml version="1.0" encoding="utf-8"?>' + ET.tostring(root, encoding="utf-8")
         return Response(xml, status_code=status, media_type="text/xml; charset=utf-8", headers=headers)
     return JSONResponse([{"code": status, "description": description}], status_code=status, headers=headers)
+
+
+def context(exc: BaseException) -> dict[str, Any]:
+    """Fields a /v1 answer adds for this exception besides {error, message, errors}."""
+    if isinstance(exc, IllegalTransition):
+        return {"current": exc.current, "requested": exc.requested, "allowed": list(exc.allowed)}
+    return {}
 
 
 def _classify(exc: BaseException) -> tuple[int, str, str, list[FieldLike], dict[str, str]]:
@@ -71,8 +84,14 @@ def _classify(exc: BaseException) -> tuple[int, str, str, list[FieldLike], dict[
     if isinstance(exc, Refused):
         headers = {"www-authenticate": 'Bearer realm="laporhub"'} if exc.status == 401 else {}
         return exc.status, exc.error, exc.message, [], headers
-    if isinstance(exc, (ComplaintNotFound, UnknownDestination)):
+    if isinstance(exc, (ComplaintNotFound, UnknownDestination, NoSuchVersion)):
         return 404, "not_found", str(exc), [], {}
+    if isinstance(exc, RoutingError):
+        return 422, "invalid_routing", str(exc), [p.as_dict() for p in exc.problems], {}
+    if isinstance(exc, Conflict):
+        return 409, "conflict", str(exc), [], {}
+    if isinstance(exc, IllegalTransition):
+        return 409, "illegal_transition", str(exc), [], {}
     if isinstance(exc, RequestValidationError):
         found: list[FieldLike] = [FieldError(".".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]), e["msg"])
                                   for e in exc.errors()]
@@ -91,7 +110,7 @@ def answer(path: str, exc: BaseException) -> Response:
         fields = _fields(errors)
         detail = f"{message} ({fields[0]['field']}: {fields[0]['reason']})" if fields else message
         return open311_error(status, detail, "xml" if path.endswith(".xml") else "json", headers or None)
-    return json_error(status, error, message, errors, headers or None)
+    return json_error(status, error, message, errors, headers or None, **context(exc))
 
 
 def allowed_methods(request: Request) -> list[str]:
@@ -117,5 +136,6 @@ def install(app: FastAPI) -> None:
         return answer(request.url.path, exc)
 
     for kind in (StarletteHTTPException, RequestValidationError, Refused, InvalidMessage, UnreadableInput,
-                 TooLarge, UnsupportedMediaType, RateLimited, ComplaintNotFound, UnknownDestination, Exception):
+                 TooLarge, UnsupportedMediaType, RateLimited, ComplaintNotFound, UnknownDestination, RoutingError,
+                 Conflict, IllegalTransition, Exception):
         app.add_exception_handler(kind, handle)

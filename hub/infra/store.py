@@ -1,4 +1,4 @@
-"""The store: complaints, deliveries, the append-only event log, and the outbox (SQLAlchemy Core).
+"""The store: complaints, deliveries, the append-only event log, and the outbox table (SQLAlchemy Core).
 
 SQLite by default so the hub runs with no setup; PostgreSQL by URL. Every state change and the
 messages it causes are written in one transaction (see `outbox.py`), so a crash never leaves a
@@ -15,12 +15,9 @@ from typing import Any, Callable, Iterator, Mapping
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-import structlog
 from sqlalchemy.exc import IntegrityError
 
 from hub.core import privacy
-
-log = structlog.get_logger("hub.infra.store")
 
 metadata = sa.MetaData()
 
@@ -352,25 +349,6 @@ class Store:
     def add_event(self, conn: Connection, complaint_id: str, type_: str, data: Mapping[str, Any],
                   actor: str = "hub", delivery_id_: str | None = None) -> None:
         conn.execute(events.insert().values(**event_row(complaint_id, type_, data, actor, delivery_id_)))
-
-    # -- outbox -----------------------------------------------------------------------------
-
-    def enqueue(self, conn: Connection, message_id: str, exchange: str, routing_key: str,
-                body: Mapping[str, Any] | str, headers: Mapping[str, Any] | None = None) -> bool:
-        """Record a message to publish once this transaction commits. Idempotent on message_id:
-        returns False (and says so in the log) when that id is already in the outbox, so a caller
-        that needs a new message can tell it got none."""
-        exists = conn.execute(sa.select(outbox.c.id).where(outbox.c.message_id == message_id)).scalar()
-        if exists:
-            log.info("outbox.duplicate_skipped", message_id=message_id)
-            return False
-        conn.execute(outbox.insert().values(**outbox_row(message_id, exchange, routing_key, body, headers)))
-        return True
-
-    def outbox_backlog(self) -> int:
-        with self.engine.connect() as conn:
-            return conn.execute(sa.select(sa.func.count()).select_from(outbox)
-                                .where(outbox.c.published_at.is_(None))).scalar_one()
 
     def is_duplicate_key(self, exc: Exception) -> bool:
         return isinstance(exc, IntegrityError)

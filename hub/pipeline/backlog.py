@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from hub.infra.outbox import backlog as outbox_backlog
 from hub.pipeline import deadletter
 from hub.pipeline.reconcile import overdue
 from hub.pipeline.readiness import readiness
@@ -40,7 +41,7 @@ class Backlog(Collector):
                                     "Deliveries pending past their schedule, with nothing in flight to move them on",
                                     labels=["destination"])
         try:
-            outbox.add_metric([], hub.store.outbox_backlog())
+            outbox.add_metric([], outbox_backlog(hub.store))
             waiting.add_metric([], deadletter.count(hub.store))
             for destination, count in overdue_by_destination(hub).items():
                 overdue.add_metric([destination], count)

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 import adapters
 from hub.core import privacy, schemas
 from hub.core.errors import InvalidMessage, LaporHubError
+from hub.infra import outbox
 from hub.infra.store import iso, metadata, new_id, now
 from hub.settings.runtime import Hub
 
@@ -38,7 +39,6 @@ PUBLIC_FIELDS = ("note", "resolution_note", "photo_url", "reason", "to", "rating
 def publish(hub: Hub, conn: Connection, complaint: Mapping[str, Any], kind: str, state: str,
             fields: Mapping[str, Any], destination: str | None = None, at: datetime | None = None) -> list[str]:
     """Enqueue the event (and the channel's notice) in the caller's transaction; returns message ids."""
-    store = hub.store
     event: dict[str, Any] = {
         "type": "laporhub.event.v1", "event_id": new_id("e"), "complaint_id": complaint["id"],
         "channel": complaint["channel"], "external_ref": complaint.get("external_ref"),
@@ -50,8 +50,8 @@ def publish(hub: Hub, conn: Connection, complaint: Mapping[str, Any], kind: str,
     event.update({k: privacy.mask_value(v) for k, v in fields.items() if k in PUBLIC_FIELDS and v not in (None, "")})
     schemas.validate("event", event)
     ids = [f"event:{event['event_id']}"]
-    store.enqueue(conn, ids[0], "events", f"complaint.{kind}", event,
-                  headers={"laporhub-complaint-id": complaint["id"]})
+    outbox.enqueue(conn, ids[0], "events", f"complaint.{kind}", event,
+                   headers={"laporhub-complaint-id": complaint["id"]})
     policy = hub.config.policy
     channel_dest = policy.channels.get(complaint["channel"]) if policy else None
     if channel_dest:
@@ -69,12 +69,13 @@ def enqueue_notice(hub: Hub, conn: Connection, complaint_id: str, destination: s
     conn.execute(notices.insert().values(id=nid, complaint_id=complaint_id, destination=destination,
                                          kind=kind, status="pending", attempts=0, created_at=now()))
     mid = f"notice:{nid}"
-    hub.store.enqueue(conn, mid, "delivery", destination, message,
-                      headers={"laporhub-complaint-id": complaint_id})
+    outbox.enqueue(conn, mid, "delivery", destination, message,
+                   headers={"laporhub-complaint-id": complaint_id})
     return mid
 
 
 def destination_name(hub: Hub, destination: str) -> str:
+    """The destination's name as citizens read it (its id if it is gone from the registry)."""
     reg = hub.config.registry
     return reg.get(destination).name if destination in reg else destination
 

@@ -21,7 +21,7 @@ from hub.infra.metrics import DECISIONS
 from hub.infra.outbox import relay
 from hub.infra.store import deliveries, delivery_row, event_row, events, now, outbox, outbox_row
 from hub.pipeline import deadletter, linking
-from hub.pipeline.outcomes import park
+from hub.pipeline.outcomes import park, park_letter
 from hub.pipeline.intake import accept
 from hub.settings.runtime import Hub
 from hub.settings.workers import Worker, is_control
@@ -244,7 +244,8 @@ class Router:
         doc = deadletter.from_broker(raw, message.headers or {}, message.properties.get("message_id"),
                                      self.hub.topology.prefix)
         store = self.hub.store
-        with store.begin() as conn:
+
+        def record(conn: sa.Connection) -> None:
             did = doc["delivery_id"]
             current = store.delivery(did, conn) if did else None
             if current and current["status"] == "pending":
@@ -254,8 +255,8 @@ class Router:
                                 {"destination": current["destination"], "reason": doc["reason"]},
                                 delivery_id_=did)
                 store.settle_complaint(conn, current["complaint_id"])
-            mid = deadletter.enqueue(store, conn, doc)
-        relay(store, self.bus, message_ids=[mid])
+
+        park_letter(self.hub, self.bus, doc, also=record)
         log.error("poison.dead_lettered", stage=doc["stage"], reason=doc["reason"])
 
     def _idle(self) -> None:
