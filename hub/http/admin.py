@@ -167,7 +167,8 @@ def preview(vid: VersionId, hub: TheHub, limit: Annotated[int, Query(ge=1, le=20
 
 
 @router.post("/routing/versions/{vid}/publish", summary="Publish a version; every router switches within seconds")
-def publish(vid: VersionId, hub: TheHub, body: dict[str, Any] = Body(...), who: Principal = Depends(ADMIN)) -> JSONResponse:
+def publish(vid: VersionId, hub: TheHub, body: dict[str, Any] = Body(...),
+            who: Principal = Depends(ADMIN)) -> JSONResponse:
     out = versions.publish(hub.store, vid, hub.config, actor=who.actor, reason=_reason(body))
     hub.refresh(force=True)
     return JSONResponse(out)
@@ -218,7 +219,8 @@ def complaints(hub: TheHub, q: str | None = None, category: str | None = None, s
 
 
 @router.post("/complaints/{cid}/category", summary="Put a complaint in another category: a correction the model learns")
-def recategorise(cid: str, hub: TheHub, body: dict[str, Any] = Body(...), who: Principal = Depends(ADMIN)) -> JSONResponse:
+def recategorise(cid: str, hub: TheHub, body: dict[str, Any] = Body(...),
+                 who: Principal = Depends(ADMIN)) -> JSONResponse:
     category = body.get("category")
     if not isinstance(category, str):
         raise InvalidMessage("request", [FieldError("category", "is required: a taxonomy category id")])
@@ -257,12 +259,15 @@ def pause(dest_id: str, hub: TheHub, body: dict[str, Any] = Body(...), who: Prin
 
 
 @router.post("/destinations/{dest_id}/resume", summary="Deliver again, starting with what waited")
-def resume(dest_id: str, hub: TheHub, body: dict[str, Any] = Body(...), who: Principal = Depends(ADMIN)) -> JSONResponse:
+def resume(dest_id: str, hub: TheHub, body: dict[str, Any] = Body(...),
+           who: Principal = Depends(ADMIN)) -> JSONResponse:
     return JSONResponse(destination_admin.set_paused(hub, dest_id, False, actor=who.actor, reason=_reason(body)))
 
 
-@router.post("/destinations/{dest_id}/rotate-secret", summary="New webhook secret; the old one also signs during the overlap")
-def rotate(dest_id: str, hub: TheHub, body: dict[str, Any] = Body(...), who: Principal = Depends(ADMIN)) -> JSONResponse:
+@router.post("/destinations/{dest_id}/rotate-secret",
+             summary="New webhook secret; the old one also signs during the overlap")
+def rotate(dest_id: str, hub: TheHub, body: dict[str, Any] = Body(...),
+           who: Principal = Depends(ADMIN)) -> JSONResponse:
     return JSONResponse(destination_admin.rotate_secret(
         hub, dest_id, actor=who.actor, reason=_reason(body), overlap_hours=_hours(body, "overlap_hours", 24),
         secret=body.get("secret"), option=body.get("option", "secret")))
@@ -288,13 +293,15 @@ def key_create(hub: TheHub, body: dict[str, Any] = Body(...), who: Principal = D
 
 
 @router.post("/keys/{key_id}/rotate", summary="Replace a key; the old one stops working at once")
-def key_rotate(key_id: str, hub: TheHub, body: dict[str, Any] = Body(...), who: Principal = Depends(ADMIN)) -> JSONResponse:
+def key_rotate(key_id: str, hub: TheHub, body: dict[str, Any] = Body(...),
+               who: Principal = Depends(ADMIN)) -> JSONResponse:
     issued = keys.rotate(hub.store, key_id, actor=who.actor, reason=_reason(body))
     return JSONResponse({**issued.__dict__, "key": issued.secret, "replaces": key_id})
 
 
 @router.post("/keys/{key_id}/revoke", summary="Revoke a key")
-def key_revoke(key_id: str, hub: TheHub, body: dict[str, Any] = Body(...), who: Principal = Depends(ADMIN)) -> JSONResponse:
+def key_revoke(key_id: str, hub: TheHub, body: dict[str, Any] = Body(...),
+               who: Principal = Depends(ADMIN)) -> JSONResponse:
     return JSONResponse(keys.revoke(hub.store, key_id, actor=who.actor, reason=_reason(body)))
 
 
