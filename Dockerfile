@@ -1,4 +1,5 @@
-# One image for every hub process; docker-compose.yml picks the command.
+# One image for every hub process; docker-compose.yml picks the command. The package carries its
+# configuration and schemas (package data), so the installed hub needs nothing from /app at run time.
 FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md ./
@@ -6,6 +7,6 @@ COPY hub ./hub
 COPY adapters ./adapters
 COPY schemas ./schemas
 COPY config ./config
-RUN pip install --no-cache-dir -e .
+RUN pip install --no-cache-dir . && rm -rf build
 USER nobody
 ENTRYPOINT ["laporhub"]

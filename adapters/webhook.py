@@ -9,16 +9,10 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Callable, ClassVar, Mapping
 
 import requests
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from adapters import Attempt, Context, Failed, Receipt, message_id
-from hub.core import options, privacy, signing, targets
+from hub.core import options, privacy, retries, signing, targets
 from hub.core.destinations import Destination
 
 
@@ -85,19 +79,15 @@ class WebhookAdapter:
             raise ValueError(f"destination {destination.id!r}: webhook needs options.secret")
         settings = context.settings
         self.timeout = float(opts.get("timeout", settings.webhook_timeout))
-        self.max_attempts = int(opts.get("max_attempts", settings.webhook_attempts))
-        self.backoff_initial = float(opts.get("backoff_initial", 0.5))
-        self.backoff_max = float(opts.get("backoff_max", settings.webhook_backoff_max))
+        # How many attempts and how long between them: hub/core/retries.py decides.
+        self.retries = retries.Quick.of(opts, settings.webhook_attempts, settings.webhook_backoff_max)
         self.allowed = targets.networks(settings.allow_private_targets)
         self.session = context.http()
         self._sleep = sleep
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
-        backoff = wait_exponential_jitter(multiplier=self.backoff_initial, max=self.backoff_max, jitter=self.backoff_initial)(state)
-        if isinstance(exc, _Retry) and exc.retry_after is not None:
-            return min(max(exc.retry_after, backoff), self.backoff_max)
-        return backoff
+        return self.retries.wait(state.attempt_number, exc.retry_after if isinstance(exc, _Retry) else None)
 
     def _post(self, body: bytes, msg_id: str, attempts: list[Attempt]) -> requests.Response:
         number = len(attempts) + 1
@@ -148,7 +138,7 @@ class WebhookAdapter:
             attempts.append(Attempt(1, "failed", str(exc)))
             raise Failed(f"webhook to {self.shown_url} refused: {exc}", attempts) from None
         kwargs: dict[str, Any] = {"sleep": self._sleep} if self._sleep else {}
-        retrying = Retrying(stop=stop_after_attempt(self.max_attempts), wait=self._wait,
+        retrying = Retrying(stop=stop_after_attempt(self.retries.attempts), wait=self._wait,
                             retry=retry_if_exception_type(_Retry), reraise=True, **kwargs)
         try:
             resp = retrying(self._post, body, message_id(delivery), attempts)

@@ -51,6 +51,7 @@ from hub.core.classify import classify  # noqa: E402
 from hub.core.rules import RuleSet, decide  # noqa: E402
 from hub.settings.environment import Settings  # noqa: E402
 from hub.settings.runtime import Hub  # noqa: E402
+from places import measure as places_cost  # noqa: E402  (bench/places.py, beside this script)
 
 AMQP = os.environ.get("LAPORHUB_BENCH_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
 PG = os.environ.get("LAPORHUB_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -851,6 +852,9 @@ def main() -> int:
         rules = stage("rules", errors, rules_cost, 10 if quick else 50) or {}
         if rules:
             say("rules: " + ", ".join(f"{k:,}: {v:.1f} us" for k, v in rules["indexed"].items()))
+        places = stage("places", errors, places_cost, 2 if quick else 5) or {}
+        if places:
+            say("places (us per lookup; per duplicate search): " + json.dumps(places))
         hooks = stage("webhooks", errors, webhook_rates, receiver, 300 if quick else 800, "pgn") or {}
     finally:
         receiver.stop()

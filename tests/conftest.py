@@ -41,6 +41,16 @@ def require_service(name: str, url: str, port: int) -> None:
     pytest.skip(message)
 
 
+@pytest.fixture(autouse=True)
+def _one_report_per_problem(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Duplicate linking is on in config/lifecycle.yaml, and most tests post the same sample text
+    again and again to see it delivered; only tests marked `linking` (the ones about it) link."""
+    if request.node.get_closest_marker("linking") is None:
+        from hub.core.duplicates import LinkPolicy
+
+        monkeypatch.setattr(LinkPolicy, "from_config", classmethod(lambda cls, doc: cls(enabled=False)))
+
+
 @pytest.fixture(scope="session")
 def hub_config() -> HubConfig:
     cfg, _ = config_mod.load(ROOT / "config")

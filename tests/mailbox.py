@@ -59,10 +59,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def smtp_server(login: tuple[str, str] | None = None, **kwargs: Any) -> Iterator[tuple[Mailbox, str]]:
-    """(mailbox, LAPORHUB_SMTP_URL) for a server on a free loopback port."""
-    box = Mailbox()
-    port = free_port()
+def smtp_server(login: tuple[str, str] | None = None, port: int | None = None, box: Mailbox | None = None,
+                **kwargs: Any) -> Iterator[tuple[Mailbox, str]]:
+    """(mailbox, LAPORHUB_SMTP_URL) for a server on a free loopback port (or this one: a server
+    that comes back where it was)."""
+    box = box or Mailbox()
+    port = port or free_port()
     options: dict[str, Any] = {}
     if login:
         def authenticate(server: SMTP, session: Session, envelope: Envelope, mechanism: str,

@@ -1,5 +1,6 @@
 """The package's shape is a contract: imports only go downward through the layers, with no cycles,
-and a function-local import is kept for lazily loaded plugins and optional dependencies only."""
+and a function-local import is kept for lazily loaded plugins and optional dependencies only; no
+module is over 400 lines and no class over 200; no module uses another's private (`_`) names."""
 
 from __future__ import annotations
 
@@ -124,3 +125,46 @@ def test_no_module_is_longer_than_one_sitting() -> None:
     long = [f"{name} ({n} lines)" for name, path in modules().items()
             if (n := len(path.read_text().splitlines())) > 400]
     assert long == []
+
+
+def test_no_class_is_longer_than_one_sitting() -> None:
+    long = sorted(f"{name}.{node.name} ({n} lines)" for name, path in modules().items()
+                  for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.ClassDef)
+                  if (n := node.end_lineno - node.lineno + 1) > 200)
+    assert long == []
+
+
+def private_uses(name: str, path: Path, known: dict[str, Path]) -> list[str]:
+    """Another hub/adapters module's `_`-prefixed names that `name` imports or reads through a
+    module it imported (`from hub.x import _y`, `x._y`)."""
+    tree = ast.parse(path.read_text())
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    found: list[str] = []
+    aliases: dict[str, str] = {}  # local name -> hub module it is bound to
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(parts + ([base] if base else []))
+            if base.split(".")[0] not in ("hub", "adapters"):
+                continue
+            for a in node.names:
+                if f"{base}.{a.name}" in known:
+                    aliases[a.asname or a.name] = f"{base}.{a.name}"
+                elif a.name.startswith("_") and resolve(base, known) != name:
+                    found.append(f"{name}:{node.lineno} imports {base}.{a.name}")
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                if a.asname and a.name in known:
+                    aliases[a.asname] = a.name
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases
+                and node.attr.startswith("_") and not node.attr.startswith("__") and aliases[node.value.id] != name):
+            found.append(f"{name}:{node.lineno} reads {aliases[node.value.id]}.{node.attr}")
+    return found
+
+
+def test_no_module_uses_another_modules_private_names() -> None:
+    known = modules()
+    assert sorted(hit for name, path in known.items() for hit in private_uses(name, path, known)) == []

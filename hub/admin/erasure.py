@@ -4,7 +4,8 @@ erasure): `laporhub complaints erase-reporter` and POST /v1/admin/erasures.
 The complaints stay (the city still has to fix the pothole, and the audit trail stays whole), but
 the reporter's contact is removed, identifiers in the complaint's free text are masked, and every
 copy the hub keeps of the original is rewritten the same way: the intake and delivery messages in
-the outbox, dead letters, and the status updates' bodies. Each erasure is audited (who, why, which
+the outbox, dead letters, the status updates' bodies, and replies e-mailed about the complaint
+(their raw message is dropped: a reply quotes the delivery and may add what it learnt). Each erasure is audited (who, why, which
 complaints), without the erased data.
 """
 
@@ -16,6 +17,7 @@ from typing import Any, Iterable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from hub.aftercare.inbound import inbound_mail
 from hub.aftercare.status import status_updates
 from hub.core import privacy
 from hub.core.errors import LaporHubError
@@ -80,6 +82,10 @@ def _erase_one(conn: Connection, cid: str) -> None:
     for row in conn.execute(sa.select(status_updates.c.id, status_updates.c.body)
                             .where(status_updates.c.complaint_id == cid)).all():
         conn.execute(status_updates.update().where(status_updates.c.id == row.id).values(body=scrub(row.body)))
+    for row in conn.execute(sa.select(inbound_mail.c.id, inbound_mail.c.subject)
+                            .where(inbound_mail.c.complaint_id == cid)).all():
+        conn.execute(inbound_mail.update().where(inbound_mail.c.id == row.id)
+                     .values(raw="", subject=privacy.mask_text(row.subject or "") or None))
 
 
 def erase(store: Store, *, actor: str, reason: str, phone: str | None = None, email: str | None = None,

@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 import sqlalchemy as sa
 
-from hub.core.errors import LaporHubError
+from hub.core.errors import Conflict
 from hub.infra.store import Store, iso, metadata, now
 from hub.settings import audit
 
@@ -44,7 +44,7 @@ api_keys = sa.Table(
 )
 
 
-class KeyError_(LaporHubError):
+class KeyError_(Conflict):
     """A key cannot be created, rotated or revoked as asked."""
 
 

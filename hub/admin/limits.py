@@ -49,14 +49,19 @@ class Limiter:
         self.lock = threading.Lock()
         self.buckets: dict[str, tuple[float, float]] = {}  # key id -> (tokens, at)
 
-    def rate_for(self, who: Principal) -> Rate | None:
+    def rate_for(self, who: Principal, fallback: str | None = None) -> Rate | None:
+        """The channel's own rate where configured; else `fallback` (a caller's stricter default)
+        or the default. With limiting off, None whatever the fallback."""
         if who.role == "channel" and who.scope in self.per_channel:
             return self.per_channel[who.scope]
-        return self.default
+        if self.default is None or fallback is None:
+            return self.default
+        return Rate.parse(fallback)
 
-    def spend(self, who: Principal) -> None:
-        """Take one request from the key's bucket, or raise RateLimited with when to come back."""
-        rate = self.rate_for(who)
+    def spend(self, who: Principal, fallback: str | None = None, what: str = "this key",
+              field: str = "authorization") -> None:
+        """Take one request from the caller's bucket, or raise RateLimited with when to come back."""
+        rate = self.rate_for(who, fallback)
         if rate is None:
             return
         per_second = rate.count / rate.seconds
@@ -66,5 +71,5 @@ class Limiter:
             tokens = min(float(rate.count), tokens + (now - at) * per_second)
             if tokens < 1:
                 self.buckets[who.key_id] = (tokens, now)
-                raise RateLimited(max(1, math.ceil((1 - tokens) / per_second)), str(rate))
+                raise RateLimited(max(1, math.ceil((1 - tokens) / per_second)), str(rate), what, field)
             self.buckets[who.key_id] = (tokens - 1, now)

@@ -14,12 +14,10 @@ from hub.aftercare.reroute import resend
 from hub.core import lifecycle, privacy, schemas
 from hub.core.errors import ComplaintNotFound, LaporHubError
 from hub.core.lifecycle import IllegalTransition
-from hub.infra.store import aware, iso, complaints, deliveries, metadata, new_id
+from hub.infra.store import aware, complaints, deliveries, metadata
 from hub.infra.store import now as utcnow
-from hub.pipeline.notices import notices
+from hub.pipeline.notices import destination_name, enqueue_notice, publish
 from hub.settings.runtime import Hub
-
-PUBLIC_FIELDS = ("note", "resolution_note", "photo_url", "reason", "to", "rating")
 
 
 feedback = sa.Table(
@@ -37,50 +35,6 @@ class ReopenWindowClosed(LaporHubError):
     def __init__(self, resolved_at: datetime, window_days: float) -> None:
         super().__init__(f"the resolution of {resolved_at.isoformat()} can no longer be reopened: "
                          f"the window is {window_days:g} days")
-
-
-def publish(hub: Hub, conn: Connection, complaint: Mapping[str, Any], kind: str, state: str,
-            fields: Mapping[str, Any], destination: str | None = None, at: datetime | None = None) -> list[str]:
-    """Enqueue the event (and the channel's notice) in the caller's transaction; returns message ids."""
-    store = hub.store
-    event: dict[str, Any] = {
-        "type": "laporhub.event.v1", "event_id": new_id("e"), "complaint_id": complaint["id"],
-        "channel": complaint["channel"], "external_ref": complaint.get("external_ref"),
-        "kind": kind, "state": state, "at": iso(at or utcnow()),
-    }
-    if destination:
-        event["destination"] = {"id": destination, "name": _name(hub, destination)}
-    # Notes come from destinations and leave the hub: identifiers in them are masked (issue 11).
-    event.update({k: privacy.mask_value(v) for k, v in fields.items() if k in PUBLIC_FIELDS and v not in (None, "")})
-    schemas.validate("event", event)
-    ids = [f"event:{event['event_id']}"]
-    store.enqueue(conn, ids[0], "events", f"complaint.{kind}", event,
-                  headers={"laporhub-complaint-id": complaint["id"]})
-    policy = hub.config.policy
-    channel_dest = policy.channels.get(complaint["channel"]) if policy else None
-    if channel_dest:
-        ids.append(enqueue_notice(hub, conn, complaint["id"], channel_dest, "event", {"event": event}))
-    return ids
-
-
-def enqueue_notice(hub: Hub, conn: Connection, complaint_id: str, destination: str, kind: str,
-                   payload: Mapping[str, Any], notice_id: str | None = None) -> str:
-    """A notice row (for duplicate suppression and its outcome) and its message, for the dispatcher."""
-    nid = notice_id or new_id("n")
-    message = schemas.validate("notice", {
-        "type": "laporhub.notice.v1", "notice_id": nid, "destination": destination,
-        "complaint_id": complaint_id, "kind": kind, **payload, "created_at": iso(utcnow())})
-    conn.execute(notices.insert().values(id=nid, complaint_id=complaint_id, destination=destination,
-                                         kind=kind, status="pending", attempts=0, created_at=utcnow()))
-    mid = f"notice:{nid}"
-    hub.store.enqueue(conn, mid, "delivery", destination, message,
-                      headers={"laporhub-complaint-id": complaint_id})
-    return mid
-
-
-def _name(hub: Hub, destination: str) -> str:
-    reg = hub.config.registry
-    return reg.get(destination).name if destination in reg else destination
 
 
 def delivery_states(conn: Connection, complaint_id: str) -> list[str]:
@@ -133,7 +87,8 @@ def respond(hub: Hub, complaint_id: str, doc: Mapping[str, Any], now: datetime |
                 raise ReopenWindowClosed(last_at, hub.config.policy.reopen_window.days)
             for d in resolved:
                 conn.execute(deliveries.update().where(deliveries.c.id == d["id"]).values(
-                    state="reopened", state_at=at, acknowledged_at=None, clock_from=at))
+                    state="reopened", state_at=at, acknowledged_at=None, clock_from=at,
+                    paused_at=None, paused_seconds=0.0))
                 handoff = {"kind": "reopened", "reason": doc["reason"], "from": "citizen"}
                 message_ids.append(resend(hub, conn, row, d, handoff))
                 store.add_event(conn, complaint_id, "reopened", {"destination": d["destination"],
@@ -197,3 +152,7 @@ def public_view(hub: Hub, full: Mapping[str, Any], state: str) -> dict[str, Any]
         "handled_by": handled, "timeline": privacy.mask_value(timeline),
         "citizen_may": list(lifecycle.citizen_allowed(state)),
     }
+
+
+__all__ = ["ReopenWindowClosed", "delivery_states", "destination_name", "enqueue_notice", "feedback",
+           "latest_feedback", "public_view", "publish", "refresh_state", "respond"]

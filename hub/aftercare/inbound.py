@@ -11,6 +11,7 @@ from __future__ import annotations
 import email
 import email.policy
 from dataclasses import dataclass, field
+from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -21,13 +22,14 @@ from hub.aftercare import status
 from hub.core import lifecycle, replies
 from hub.core.errors import ComplaintNotFound, InvalidMessage
 from hub.core.privacy import mask_text
-from hub.infra.store import deliveries, iso, metadata, new_id, now
+from hub.infra.store import Store, deliveries, iso, metadata, new_id, now
 from hub.pipeline.context import links
 from hub.settings.runtime import Hub
 
 log = structlog.get_logger("hub.aftercare.inbound")
 
 MAX_KEPT = 256 * 1024  # bytes of a refused message kept for the administrator
+KEEP_DAYS = 30.0  # how long kept messages stay (the scheduler prunes older ones)
 
 inbound_mail = sa.Table(
     "inbound_mail", metadata,
@@ -158,3 +160,11 @@ def listing(hub: Hub, outcome: str | None = None, limit: int = 100) -> list[dict
     return [{**{k: r[k] for k in ("id", "outcome", "reason", "sender", "subject", "delivery_id",
                                   "complaint_id", "status")}, "received_at": iso(r["received_at"]),
              "size": len(r["raw"])} for r in rows]
+
+
+def prune(store: Store, keep_days: float = KEEP_DAYS) -> int:
+    """Forget kept messages older than `keep_days` (the scheduler calls this, as for the attempt
+    log): a raw e-mail is evidence for an administrator's look, not an archive."""
+    with store.begin() as conn:
+        return conn.execute(inbound_mail.delete().where(
+            inbound_mail.c.received_at < now() - timedelta(days=keep_days))).rowcount

@@ -75,6 +75,10 @@ class NotYours(ComplaintNotFound):
     """A complaint that was not delivered to this destination: answered as not found, so a key
     cannot learn which complaints exist elsewhere."""
 
+    def __init__(self, complaint_id: str) -> None:
+        super().__init__(complaint_id)
+        self.args = (f"complaint {complaint_id!r} was not delivered to this destination",)
+
 
 def own_delivery(hub: Hub, destination: str, complaint_id: str) -> dict[str, Any]:
     with hub.store.engine.connect() as conn:

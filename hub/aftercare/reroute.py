@@ -22,6 +22,8 @@ from hub.core import lifecycle, privacy, schemas
 from hub.core.areas import Area
 from hub.core.classify import Classification
 from hub.core.rules import Target, alternatives
+from hub.infra import outbox
+from hub.infra.metrics import HANDOFF_HOURS, HANDOFFS
 from hub.infra.store import aware, complaints, deliveries
 from hub.infra.store import now as utcnow
 from hub.pipeline.routing import delivery_message
@@ -72,7 +74,7 @@ def plan(named: str | None, refused: set[str], holding: set[str], hop: int, hop_
 def classification_of(doc: Mapping[str, Any]) -> Classification:
     area = doc.get("area")
     return Classification(doc["category"], doc["confidence"],
-                          Area(area["city"], area.get("kecamatan"), area["source"]) if area else None,
+                          Area(area["city"], area.get("kecamatan"), area["source"], area.get("kelurahan")) if area else None,
                           doc["urgency"], doc.get("evidence") or {})
 
 
@@ -99,6 +101,11 @@ def reroute(hub: Hub, conn: Connection, complaint: Mapping[str, Any], passed_on:
     conn.execute(hops.insert().values(
         complaint_id=complaint["id"], from_destination=actor, to_destinations=[t.destination for t in p.targets],
         kind=kind, category=complaint["category"], reason=reason, actor=actor, held_seconds=max(held, 0.0), at=at))
+    sector = cfg.registry.get(actor).sector if actor in cfg.registry else "government"
+    for t in p.targets:
+        to = cfg.registry.get(t.destination).sector if t.destination in cfg.registry else "government"
+        HANDOFFS.labels(sector, to, kind).inc()
+        HANDOFF_HOURS.labels(sector, to).inc(max(held, 0.0) / 3600)
     handoff = {"hop": hop, "from": actor, "kind": kind, "reason": privacy.mask_text(reason or ""), "supervisor": p.supervisor,
                "refused_by": sorted(refused)}
     message_ids = [send(hub, conn, complaint, t, handoff, at) for t in p.targets]
@@ -121,11 +128,12 @@ def send(hub: Hub, conn: Connection, complaint: Mapping[str, Any], target: Targe
         did = store.insert_delivery(conn, complaint["id"], destination.id, destination.adapter,
                                     target.rule_id, target.reason)
         conn.execute(deliveries.update().where(deliveries.c.id == did).values(
-            clock_from=at, state_at=at, handoff=dict(handoff)))
+            clock_from=at, paused_at=None, paused_seconds=0.0, state_at=at, handoff=dict(handoff)))
         row = conn.execute(sa.select(deliveries).where(deliveries.c.id == did)).mappings().one()
         return _enqueue(hub, conn, complaint, row, target, handoff, f"delivery:{did}")
     conn.execute(deliveries.update().where(deliveries.c.id == existing["id"]).values(
-        state="sent", state_at=at, acknowledged_at=None, clock_from=at, rule_id=target.rule_id,
+        state="sent", state_at=at, acknowledged_at=None, clock_from=at, paused_at=None, paused_seconds=0.0,
+        rule_id=target.rule_id,
         reason=target.reason))
     return resend(hub, conn, complaint, {**existing, "rule_id": target.rule_id, "reason": target.reason}, handoff)
 
@@ -149,6 +157,6 @@ def _enqueue(hub: Hub, conn: Connection, complaint: Mapping[str, Any], delivery:
                                hub.settings.public_url)
     message["handoff"] = dict(handoff)
     schemas.validate("delivery", message)
-    hub.store.enqueue(conn, message_id, "delivery", destination.id, message,
-                      headers={"laporhub-complaint-id": complaint["id"]})
+    outbox.enqueue(conn, message_id, "delivery", destination.id, message,
+                   headers={"laporhub-complaint-id": complaint["id"]})
     return message_id

@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from hub.aftercare import citizen
 from hub.core import lifecycle
 from hub.core.policy import Breach
+from hub.infra.metrics import SLA_BREACHES
 from hub.infra.outbox import relay
 from hub.infra.store import Store, aware, deliveries, iso, metadata
 from hub.infra.store import now as utcnow
@@ -99,6 +100,7 @@ def tick(hub: Hub, now: datetime | None = None, scheduler: str | None = None, bu
             if mids is not None:
                 done.append(breach)
                 message_ids += mids
+                SLA_BREACHES.labels(breach.destination, breach.kind, str(breach.level)).inc()
                 log.warning("sla.escalated", complaint_id=breach.complaint_id, destination=breach.destination,
                             kind=breach.kind, level=breach.level, used_hours=round(breach.used_hours, 2))
     if message_ids and bus is not None:

@@ -25,8 +25,9 @@ from hub.core import lifecycle, schemas
 from hub.core.errors import ComplaintNotFound, InvalidMessage, LaporHubError
 from hub.infra.bus import Bus, ack_after
 from hub.infra.outbox import relay
-from hub.infra.store import deliveries, metadata
+from hub.infra.store import aware, complaints, deliveries, metadata
 from hub.infra.store import now as utcnow
+from hub.pipeline import linking
 from hub.pipeline.outcomes import park
 from hub.settings.runtime import Hub
 
@@ -97,6 +98,19 @@ def remember_webhook_id(hub: Hub, destination: str, webhook_id: str) -> None:
         pass
 
 
+def pause(hub: Hub, delivery: Mapping[str, Any], new: str, at: datetime) -> dict[str, Any]:
+    """The SLA clock stops while the destination waits for the citizen: `needs_info` starts a
+    pause, leaving it adds the pause's working time to `paused_seconds`."""
+    since = aware(delivery.get("paused_at"))
+    if new == "needs_info":
+        return {} if since else {"paused_at": at}
+    if since is None:
+        return {}
+    calendar = hub.config.policy.calendar_for(delivery["destination"]) if hub.config.policy else None
+    spent = calendar.working_seconds(since, at) if calendar else (at - since).total_seconds()
+    return {"paused_at": None, "paused_seconds": float(delivery.get("paused_seconds") or 0) + spent}
+
+
 def apply(hub: Hub, update: Mapping[str, Any], now: datetime | None = None) -> Applied:
     """Apply one status update. Raises InvalidMessage, ComplaintNotFound, NotDelivered or
     IllegalTransition; a repeated update_id from the same destination changes nothing."""
@@ -125,6 +139,7 @@ def apply(hub: Hub, update: Mapping[str, Any], now: datetime | None = None) -> A
             values: dict[str, Any] = {"state": new, "state_at": at}
             if new == "acknowledged" or (delivery["acknowledged_at"] is None and new != "needs_info"):
                 values["acknowledged_at"] = delivery["acknowledged_at"] or at
+            values.update(pause(hub, delivery, new, at))
             conn.execute(deliveries.update().where(deliveries.c.id == delivery["id"]).values(**values))
             public = {k: update.get(k) for k in ("note", "resolution_note", "photo_url", "reason")}
             store.add_event(conn, cid, "status_changed", {
@@ -145,8 +160,9 @@ def apply(hub: Hub, update: Mapping[str, Any], now: datetime | None = None) -> A
             result.complaint_state = citizen.refresh_state(conn, cid)
             result.message_ids += citizen.publish(hub, conn, complaint, new, result.complaint_state,
                                                   public, destination=dest, at=at)
+            result.message_ids += _tell_followers(hub, conn, cid, new, result.complaint_state, public, dest, at)
             if result.rerouted_to:
-                names = [citizen._name(hub, d) for d in result.rerouted_to]
+                names = [citizen.destination_name(hub, d) for d in result.rerouted_to]
                 result.message_ids += citizen.publish(hub, conn, complaint, "rerouted", result.complaint_state,
                                                       {"reason": update.get("reason"), "to": names},
                                                       destination=dest, at=at)
@@ -162,6 +178,18 @@ def apply(hub: Hub, update: Mapping[str, Any], now: datetime | None = None) -> A
     return result
 
 
+def _tell_followers(hub: Hub, conn: Any, original_id: str, kind: str, state: str,
+                    public: Mapping[str, Any], destination: str, at: datetime) -> list[str]:
+    """Every citizen whose report was linked to this one hears the change on their own channel."""
+    ids: list[str] = []
+    for follower in linking.followers(conn, original_id):
+        conn.execute(complaints.update().where(complaints.c.id == follower["id"]).values(state=state, updated_at=at))
+        store_event = {"destination": destination, "to": kind, "original": original_id}
+        hub.store.add_event(conn, follower["id"], "status_changed", store_event, actor=destination)
+        ids += citizen.publish(hub, conn, follower, kind, state, public, destination=destination, at=at)
+    return ids
+
+
 def _duplicate(conn: Any, complaint: Mapping[str, Any], delivery: Mapping[str, Any]) -> Applied:
     return Applied(complaint["id"], delivery["id"], delivery["state"], complaint["state"], duplicate=True)
 
@@ -174,11 +202,15 @@ class StatusConsumer:
         self.hub = hub
         self.bus = bus or hub.bus()
 
-    def process(self, raw: bytes | str, routing_key: str | None = None) -> str:
+    def process(self, raw: bytes | str, routing_key: str | None = None, user_id: str | None = None) -> str:
         try:
             doc = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
             return self._dead(f"status update is not JSON: {exc}", raw, routing_key)
+        refused = self.refusal(doc, user_id)
+        if refused:
+            return self._dead(refused, raw, routing_key, complaint_id=doc.get("complaint_id"),
+                              destination=doc.get("destination"))
         try:
             result = apply(self.hub, doc)
         except InvalidMessage as exc:
@@ -192,8 +224,23 @@ class StatusConsumer:
     def _dead(self, reason: str, raw: bytes | str, routing_key: str | None, **extra: Any) -> str:
         return park(self.hub, self.bus, "status", reason, raw, routing_key=routing_key, **extra)
 
+    def refusal(self, doc: Any, user_id: str | None) -> str | None:
+        """Why a sender may not post this update, or None. On RabbitMQ a department publishes as
+        its own broker user (AMQP user_id, checked by the broker against its login) and may speak
+        only for its own destination; the hub's own user may speak for any. The in-process bus
+        has no one else on it."""
+        if self.hub.settings.embedded:
+            return None
+        dest = doc.get("destination") if isinstance(doc, dict) else None
+        if not user_id:
+            return "status update without user_id: publish it as your department's broker user, with user_id set"
+        if user_id in (self.bus.connection.userid, self.hub.topology.user(str(dest))):
+            return None
+        return f"broker user {user_id!r} may not post status for destination {dest!r} (it is not that destination's user)"
+
     def handle(self, message: Message) -> None:
-        ack_after(self.process, message, "status")
+        user_id = message.properties.get("user_id")
+        ack_after(lambda raw, key: self.process(raw, key, user_id), message, "status")
 
     def run(self, stop: threading.Event) -> None:
         log.info("status.started", broker=self.bus.connection.as_uri())

@@ -19,14 +19,14 @@ from hub.settings import audit, versions, workers
 from hub.settings.versions import errors_of
 
 
-def bootstrap_admin(hub: Any, out: TextIO = sys.stdout, path: Path | None = None) -> str | None:
-    """On a store with no admin key, make one so a fresh hub can be signed into. The key goes to a
-    file only its owner can read (LAPORHUB_FIRST_KEY_FILE, default ./laporhub-first-admin-key),
-    never to stdout, which ends up in logs (issue 11); stdout says where it is."""
-
+def bootstrap_admin(hub: Any, url: str = "http://<host>:<port>/admin", out: TextIO = sys.stdout,
+                    actor: str = "laporhub serve", path: Path | None = None) -> str | None:
+    """On a store with no admin key, make one so a fresh hub can be signed into (the console at
+    `url`). The key goes to a file only its owner can read (LAPORHUB_FIRST_KEY_FILE, default
+    ./laporhub-first-admin-key), never to stdout, which ends up in logs (issue 11); stdout says where."""
     if keys.any_admin(hub.store):
         return None
-    issued = keys.create(hub.store, "first administrator", "admin", actor="laporhub serve",
+    issued = keys.create(hub.store, "first administrator", "admin", actor=actor,
                          reason="bootstrap: the store had no admin key")
     path = path or Path(os.environ.get("LAPORHUB_FIRST_KEY_FILE") or "laporhub-first-admin-key")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -34,9 +34,17 @@ def bootstrap_admin(hub: Any, out: TextIO = sys.stdout, path: Path | None = None
         f.write(issued.secret + "\n")
     os.chmod(path, 0o600)
     print(f"\n  No administrator key existed, so one was made and written to {path.resolve()}\n"
-          "  (readable only by you). Sign in at http://<host>:<port>/admin with it, make personal keys\n"
+          f"  (readable only by you). Sign in at {url} with it, make personal keys\n"
           "  (Keys page or `laporhub keys create`), revoke this one and delete the file.\n", file=out, flush=True)
     return issued.secret
+
+
+def cmd_keys_bootstrap(args: argparse.Namespace) -> int:
+    """The first administrator key, once (compose's one-shot `bootstrap` service)."""
+    hub = _hub(args)
+    if bootstrap_admin(hub, f"{hub.settings.public_url.rstrip('/')}/admin", actor="laporhub keys bootstrap") is None:
+        print("an administrator key exists already: none made", file=sys.stderr)
+    return 0
 
 
 # -- keys --------------------------------------------------------------------------------------
@@ -185,6 +193,8 @@ def add_commands(sub: Any) -> None:
     s.add_argument("--scope", help="the channel id (channel keys) or destination id (destination keys)")
     s.add_argument("--reason", help="kept in the audit")
     s.set_defaults(fn=cmd_keys_create)
+    keys.add_parser("bootstrap", help="make the first administrator key if there is none, and print it once"
+                    ).set_defaults(fn=cmd_keys_bootstrap)
     s = keys.add_parser("list", help="keys (never the keys themselves)")
     s.add_argument("--all", action="store_true", help="include revoked keys")
     s.set_defaults(fn=cmd_keys_list)

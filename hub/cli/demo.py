@@ -96,6 +96,8 @@ def run(out: TextIO, samples: Path = SAMPLES, timeout: float = 30.0) -> int:
     delivered = sum(1 for v in views for d in v["deliveries"] if d["status"] == "delivered")
     total = sum(len(v["deliveries"]) for v in views)
     print(f"\n{len(views)} complaints, {delivered}/{total} deliveries made; the operators' receiver "
-          f"got {len(receiver.received)} webhooks, {verified} with valid signatures. "
-          f"Full timelines: GET {base}/v1/complaints/<id> (while running `laporhub serve`).", file=out)
+          f"got {len(receiver.received)} webhooks, {verified} with valid signatures.", file=out)
+    print("The demo's hub has stopped. To look around yourself, run `LAPORHUB_ALLOW_DEV_SECRETS=1 "
+          "laporhub serve` (the shipped dev secrets are refused otherwise) and open "
+          "http://127.0.0.1:8000/admin (complaints and their timelines, rules, destinations).", file=out)
     return 0 if delivered == total else 1

@@ -7,21 +7,24 @@ import csv
 import json
 import os
 import sys
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any, Iterator
 
-from hub.aftercare import handoffs, open311_sync, scheduler
+from hub.aftercare import inbound, open311_sync, scheduler
 from hub.aftercare.status import StatusConsumer
+from hub.cli import broker as broker_cli
 from hub.cli import classifier as classifier_cli
-from hub.cli import demo
+from hub.cli import database, demo
 from hub.cli import privacy as privacy_cli
+from hub.cli import reports as reports_cli
 from hub.cli.admin import add_commands, bootstrap_admin
 from hub.cli.common import handle_error
 from hub.cli.common import hub_of as _hub
 from hub.cli.common import serving_hub as _serving_hub
 from hub.cli.common import settings_of as _settings
 from hub.cli.mailgate import add_commands as mailgate_commands
-from hub.cli.processes import run_api, run_worker, serve, stop_on_signals
+from hub.cli.processes import address, run_api, run_worker, serve, stop_on_signals
 from hub.cli.recover import add_commands as recover_commands
 from hub.core import schemas
 from hub.core import why
@@ -31,7 +34,6 @@ from hub.core.rules import decide
 from hub.infra import logs
 from hub.infra.bus import Topology
 from hub.infra.outbox import relay
-from hub.infra.store import Store
 from hub.pipeline import attempts, backlog, deadletter, retry
 from hub.pipeline.deadletter import INPUTS
 from hub.pipeline.dispatcher import Dispatcher
@@ -152,19 +154,19 @@ def cmd_subscribe(args: argparse.Namespace) -> int:
 
 
 def cmd_api(args: argparse.Namespace) -> int:
-    run_api(_serving_hub(args), args.host, args.port)
+    run_api(_serving_hub(args, process=True), args.host, args.port)
     return 0
 
 
 def cmd_router(args: argparse.Namespace) -> int:
-    hub = _serving_hub(args)
+    hub = _serving_hub(args, process=True)
     _serve_metrics(hub, args)
     run_worker(Router(hub))
     return 0
 
 
 def cmd_dispatcher(args: argparse.Namespace) -> int:
-    hub = _serving_hub(args)
+    hub = _serving_hub(args, process=True)
     _serve_metrics(hub, args)
     run_worker(Dispatcher(hub, destinations=args.destination or None))
     return 0
@@ -177,9 +179,9 @@ def _serve_metrics(hub: Any, args: argparse.Namespace) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    hub = _serving_hub(args)
-    bootstrap_admin(hub)
-    serve(hub, args.host, args.port)
+    hub = _serving_hub(args, embedded=True)
+    bootstrap_admin(hub, url=f"{address(args.host, args.port)}/admin")
+    serve(hub, args.host, args.port, sla_interval=None if args.no_scheduler else args.sla_interval)
     return 0
 
 
@@ -194,7 +196,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 # -- closing the loop: status consumer, SLA scheduler, hand-offs report -------------------------
 
 def cmd_status(args: argparse.Namespace) -> int:
-    run_worker(StatusConsumer(_serving_hub(args)))  # type: ignore[arg-type]
+    hub = _serving_hub(args, process=True)
+    _serve_metrics(hub, args)
+    run_worker(StatusConsumer(hub))  # type: ignore[arg-type]
     return 0
 
 
@@ -202,7 +206,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     import threading
 
 
-    hub = _serving_hub(args)
+    hub = _serving_hub(args, process=not args.once)
     if args.once:
         with hub.bus() as bus:
             bus.declare(hub.delivery_queues())
@@ -211,39 +215,38 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
         return 0
     stop = threading.Event()
     stop_on_signals(stop)
-
+    _serve_metrics(hub, args)
     scheduler.run(hub, stop, interval=args.interval,
-                  extra=[lambda: open311_sync.pull_all(hub), lambda: attempts.prune(hub.store)])
-    return 0
-
-
-def cmd_report_handoffs(args: argparse.Namespace) -> int:
-    doc = handoffs.report(Store(_settings(args).database_url))
-    print(json.dumps(doc, ensure_ascii=False, indent=2) if args.json else handoffs.render(doc))
+                  extra=[lambda: open311_sync.pull_all(hub), lambda: attempts.prune(hub.store),
+                         lambda: inbound.prune(hub.store)])
     return 0
 
 
 def add_lifecycle_commands(sub: Any) -> None:
-    sub.add_parser("status", help="consume status updates from departments (the status queue)").set_defaults(fn=cmd_status)
+    s = sub.add_parser("status", help="consume status updates from departments (the status queue)")
+    s.add_argument("--metrics-port", type=int, help="serve Prometheus /metrics and /readyz on this port")
+    s.set_defaults(fn=cmd_status)
     s = sub.add_parser("scheduler", help="find SLA breaches and escalate each once per level; pull Open311 statuses")
     s.add_argument("--interval", type=float, default=60.0, help="seconds between passes")
     s.add_argument("--once", action="store_true", help="one pass, print what was escalated, exit")
+    s.add_argument("--metrics-port", type=int, help="serve Prometheus /metrics and /readyz on this port")
     s.set_defaults(fn=cmd_scheduler)
-    report = sub.add_parser("report", help="reports for administrators").add_subparsers(dest="report_cmd", required=True)
-    s = report.add_parser("handoffs", help="rejections and transfers by (from, to) and category, median time lost")
-    s.add_argument("--json", action="store_true")
-    s.set_defaults(fn=cmd_report_handoffs)
+    reports_cli.add_commands(sub)
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="laporhub", description="Routing and integration hub for citizen complaints.")
-    p.add_argument("--config", help="configuration directory (default: $LAPORHUB_CONFIG_DIR or ./config)")
+    p.add_argument("--config", help="configuration directory (default: $LAPORHUB_CONFIG_DIR, else the defaults shipped with the hub)")
+    p.add_argument("--version", action="version", version=f"laporhub {version('laporhub')}")
     sub = p.add_subparsers(dest="command", required=True)
 
     sub.add_parser("demo", help="run the hub end to end on sample complaints and show where each went").set_defaults(fn=cmd_demo)
-    s = sub.add_parser("serve", help="API, router and dispatcher in one process")
+    s = sub.add_parser("serve", help="API, router, dispatcher, status consumer and SLA scheduler in one process")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--no-scheduler", action="store_true",
+                   help="do not run the SLA scheduler here (run `laporhub scheduler` elsewhere)")
+    s.add_argument("--sla-interval", type=float, default=60.0, help="seconds between SLA scheduler passes")
     s.set_defaults(fn=cmd_serve)
     s = sub.add_parser("api", help="the HTTP API")
     s.add_argument("--host", default="127.0.0.1")
@@ -284,6 +287,8 @@ def parser() -> argparse.ArgumentParser:
     add_operations_commands(sub)
     recover_commands(sub)
     mailgate_commands(sub)
+    database.add_commands(sub)
+    broker_cli.add_commands(sub)
     return p
 
 

@@ -1,10 +1,15 @@
-"""Placing a complaint in a city and kecamatan, from its address parts or its coordinates."""
+"""Placing a complaint in a city and kecamatan, from its address parts or its coordinates.
+
+Address parts are what the citizen said and win. Coordinates are placed with Jakarta's real
+kecamatan/kelurahan boundaries (hub/core/boundaries.py); the kecamatan found there gives the
+city, so a point is never in a kecamatan of another city."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
+from hub.core.boundaries import Boundaries, jakarta
 from hub.core.text import fold, slug
 
 
@@ -13,7 +18,6 @@ class City:
     id: str
     name: str
     kecamatan: dict[str, str]  # kecamatan id -> name
-    boundary: tuple[tuple[float, float], ...]  # (lon, lat)
     aliases: tuple[str, ...] = ()
 
 
@@ -22,25 +26,18 @@ class Area:
     city: str
     kecamatan: str | None
     source: str  # "address" or "coordinates"
+    kelurahan: str | None = None  # official name, from coordinates only
 
     def as_dict(self) -> dict[str, Any]:
-        return {"city": self.city, "kecamatan": self.kecamatan, "source": self.source}
+        out = {"city": self.city, "kecamatan": self.kecamatan, "source": self.source}
+        if self.kelurahan:
+            out["kelurahan"] = self.kelurahan
+        return out
 
 
-def point_in_polygon(lon: float, lat: float, ring: Iterable[tuple[float, float]]) -> bool:
-    """Even-odd ray casting; a ring of (lon, lat) points, closed or not."""
-    pts = list(ring)
-    inside = False
-    j = len(pts) - 1
-    for i in range(len(pts)):
-        xi, yi = pts[i]
-        xj, yj = pts[j]
-        if (yi > lat) != (yj > lat):
-            x_cross = (xj - xi) * (lat - yi) / (yj - yi) + xi
-            if lon < x_cross:
-                inside = not inside
-        j = i
-    return inside
+def _compact(value: str) -> str:
+    """`Pal Merah`, `Palmerah` and `pal-merah` are one kecamatan (Kemendagri vs everyday spelling)."""
+    return slug(value).replace("-", "")
 
 
 def _name_key(value: str) -> str:
@@ -58,13 +55,23 @@ class Areas:
     cities: list[City]
     _by_name: dict[str, str] = field(default_factory=dict, repr=False)
     _kecamatan: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
+    boundaries: Boundaries | None = field(default=None, repr=False)
+    _by_code: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
+        compact: dict[str, tuple[str, str]] = {}
         for city in self.cities:
             for name in (city.id, city.name, *city.aliases):
                 self._by_name[_name_key(name)] = city.id
             for kec_id in city.kecamatan:
                 self._kecamatan[kec_id] = (city.id, kec_id)
+                compact[_compact(kec_id)] = (city.id, kec_id)
+        if self.boundaries is None:
+            self.boundaries = jakarta()
+        for props in self.boundaries.kecamatan:
+            for name in (props["kecamatan"], props.get("source_name") or ""):
+                if _compact(name) in compact:
+                    self._by_code[props["kode_kecamatan"]] = compact[_compact(name)]
 
     @classmethod
     def from_config(cls, doc: Mapping[str, Any]) -> "Areas":
@@ -73,7 +80,6 @@ class Areas:
                 id=c["id"],
                 name=c["name"],
                 kecamatan={slug(k): k for k in c["kecamatan"]},
-                boundary=tuple((float(p[0]), float(p[1])) for p in c["boundary"]),
                 aliases=tuple(c.get("aliases", ())),
             )
             for c in doc["cities"]
@@ -102,11 +108,24 @@ class Areas:
         if city_id:
             return Area(city_id, None, "address")
         lat, lon = location.get("latitude"), location.get("longitude")
-        if lat is not None and lon is not None:
-            for city in self.cities:
-                if point_in_polygon(float(lon), float(lat), city.boundary):
-                    return Area(city.id, None, "coordinates")
-        return None
+        if lat is None or lon is None or self.boundaries is None:
+            return None
+        place = self.boundaries.locate(float(lon), float(lat))
+        owner = self._by_code.get(place.kode_kecamatan) if place else None
+        if owner is None:
+            return None
+        return Area(owner[0], owner[1], "coordinates", place.kelurahan if place else None)
+
+    def kode(self, area: Area | None) -> str | None:
+        """The Kemendagri code of the area's kecamatan, if it has one."""
+        if area is None or area.kecamatan is None:
+            return None
+        return next((code for code, key in self._by_code.items() if key == (area.city, area.kecamatan)), None)
+
+    def centre(self, area: Area | None) -> tuple[float, float] | None:
+        """A point inside the area's kecamatan (lon, lat): where a complaint without coordinates is put."""
+        code = self.kode(area)
+        return self.boundaries.centre(code) if code and self.boundaries else None
 
     def known(self, area_ref: str) -> bool:
         """Is `area_ref` a city id or a `city/kecamatan` id pair?"""
@@ -126,4 +145,4 @@ def matches(area: Area | None, refs: Iterable[str]) -> bool:
     return False
 
 
-__all__ = ["Area", "Areas", "City", "fold", "matches", "point_in_polygon"]
+__all__ = ["Area", "Areas", "City", "fold", "matches"]

@@ -21,10 +21,11 @@ class Destination:
     reporter_fields: tuple[str, ...] = ()  # the reporter's contact fields it may receive (issue 11)
     parent: str | None = None
     city: str | None = None
+    sector: str = "government"  # government, state-owned or private: the border hand-offs cross
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "kind": self.kind, "adapter": self.adapter,
-                "parent": self.parent, "city": self.city}
+                "parent": self.parent, "city": self.city, "sector": self.sector}
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class Registry:
 
     @classmethod
     def from_config(cls, doc: Mapping[str, Any], areas: Areas) -> "Registry":
-        plain = [_destination(d) for d in doc.get("destinations", [])]
+        plain = [from_document(d) for d in doc.get("destinations", [])]
         expanded: list[Destination] = []
         templates: dict[str, str] = {}
         for t in doc.get("templates", []):
@@ -53,7 +54,7 @@ class Registry:
                 if t.get("cities") and city.id not in t["cities"]:
                     continue
                 fill = {"city": city.id, "city_name": city.name}
-                expanded.append(_destination(
+                expanded.append(from_document(
                     {**t, "id": t["id"].format(**fill), "name": t["name"].format(**fill)},
                     parent=t["parent"], city=city.id,
                 ))
@@ -104,7 +105,8 @@ def reporter_fields(doc: Mapping[str, Any]) -> tuple[str, ...]:
     return ("name", "email", "phone") if doc.get("share_reporter_contact") else ()
 
 
-def _destination(doc: Mapping[str, Any], parent: str | None = None, city: str | None = None) -> Destination:
+def from_document(doc: Mapping[str, Any], parent: str | None = None, city: str | None = None) -> Destination:
+    """A destination from its definition (config/destinations.yaml, or a live setting)."""
     return Destination(
         id=doc["id"],
         name=doc["name"],
@@ -114,6 +116,7 @@ def _destination(doc: Mapping[str, Any], parent: str | None = None, city: str | 
         reporter_fields=reporter_fields(doc),
         parent=parent,
         city=city,
+        sector=doc.get("sector") or "government",
     )
 
 

@@ -45,6 +45,10 @@ class ConfigProblem:
         where = f"{self.file}:{self.path}" if self.path else self.file
         return f"{self.severity}: {where}: {self.message}"
 
+    def as_dict(self) -> dict[str, str]:
+        """As a field error of an HTTP answer, with its severity and file."""
+        return {"field": self.path or "$", "reason": self.message, "severity": self.severity, "file": self.file}
+
 
 class ConfigError(LaporHubError):
     """The configuration cannot be used; `problems` says where and why."""
@@ -52,6 +56,26 @@ class ConfigError(LaporHubError):
     def __init__(self, problems: list[ConfigProblem]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+
+class RoutingError(LaporHubError):
+    """A routing version cannot be saved or published as asked; `problems` says where and why
+    (422 invalid_routing at the HTTP edge)."""
+
+    def __init__(self, message: str, problems: list[ConfigProblem] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or []
+
+
+class NoSuchVersion(RoutingError):
+    """No routing version with that id (404 at the HTTP edge)."""
+
+
+class Conflict(LaporHubError):
+    """An administrative change that cannot be made as asked: what it would change is already so,
+    or it is not allowed in the current state (409 at the HTTP edge, `code` its error code)."""
+
+    code = "conflict"
 
 
 class UnknownDestination(LaporHubError):
@@ -118,7 +142,29 @@ class UnsupportedMediaType(LaporHubError):
 class RateLimited(LaporHubError):
     """A key sent more requests than its allowance (429); `retry_after` in whole seconds."""
 
-    def __init__(self, retry_after: int, limit: str) -> None:
-        self.retry_after, self.limit = retry_after, limit
-        super().__init__(f"this key is over its rate limit of {limit} (requests/seconds); "
+    def __init__(self, retry_after: int, limit: str, who: str = "this key", field: str = "authorization") -> None:
+        self.retry_after, self.limit, self.field = retry_after, limit, field
+        super().__init__(f"{who} is over its rate limit of {limit} (requests/seconds); "
                          f"try again in {retry_after} s")
+
+
+class SettingsError(ConfigError):
+    """An environment variable has a value the hub cannot use (file "environment", path the variable)."""
+
+
+class NotConfigured(LaporHubError):
+    """Something the command needs (the store, the broker) is not configured; the message says which
+    variable to set."""
+
+
+class SchemaBehind(LaporHubError):
+    """The database's schema is older (or newer) than this version of the hub; the message names
+    the command that brings it up to date."""
+
+    def __init__(self, current: str | None, head: str, message: str) -> None:
+        self.current, self.head = current, head
+        super().__init__(message)
+
+
+class BrokerAdminError(LaporHubError):
+    """The broker refused or failed an administrative request (users, permissions)."""

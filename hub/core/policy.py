@@ -4,7 +4,7 @@ the reopen window and which destination tells each channel's citizens. Pure."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Mapping
 
 from hub.core.errors import ConfigProblem
@@ -17,6 +17,7 @@ FILE = "lifecycle.yaml"
 class Target:
     acknowledge_hours: float | None
     resolve_hours: float | None
+    calendar: str | None = None  # a name in `calendars` (e.g. round-the-clock); the office calendar else
 
 
 @dataclass(frozen=True)
@@ -57,11 +58,12 @@ class Policy:
     hop_limit: int = 3
     reopen_window: timedelta = timedelta(days=14)
     channels: Mapping[str, str] = field(default_factory=dict)
+    calendars: Mapping[str, Calendar] = field(default_factory=dict)  # named ones, beside `calendar`
 
     @classmethod
     def from_config(cls, doc: Mapping[str, Any]) -> "Policy":
         def target(t: Mapping[str, Any]) -> Target:
-            return Target(t.get("acknowledge_hours"), t.get("resolve_hours"))
+            return Target(t.get("acknowledge_hours"), t.get("resolve_hours"), t.get("calendar"))
 
         sla = doc["sla"]
         citizen = doc.get("citizen") or {}
@@ -75,6 +77,7 @@ class Policy:
             hop_limit=int((doc.get("routing") or {}).get("hop_limit", 3)),
             reopen_window=timedelta(days=float(citizen.get("reopen_window_days", 14))),
             channels=dict(citizen.get("channels") or {}),
+            calendars={name: Calendar.from_config(c) for name, c in (doc.get("calendars") or {}).items()},
         )
 
     def target(self, destination: str, rule_id: str | None) -> Target:
@@ -84,8 +87,13 @@ class Policy:
         res = next((t.resolve_hours for t in layers if t and t.resolve_hours), None)
         return Target(ack, res)
 
-    def due(self, start: datetime, hours: float) -> datetime:
-        return self.calendar.add(start, hours)
+    def calendar_for(self, destination: str) -> Calendar:
+        """The destination's own calendar (24/7 for emergency services), else the office one."""
+        own = self.by_destination.get(destination)
+        return self.calendars.get(own.calendar or "", self.calendar) if own else self.calendar
+
+    def due(self, start: datetime, hours: float, destination: str = "") -> datetime:
+        return self.calendar_for(destination).add(start, hours)
 
     def breaches(self, delivery: Mapping[str, Any], now: datetime) -> list[Breach]:
         """Every (limit, level) this still-open delivery has passed at `now`.
@@ -99,7 +107,12 @@ class Policy:
             return []
         target = self.target(delivery["destination"], delivery.get("rule_id"))
         start = delivery["clock_from"]
-        used = self.calendar.working_seconds(start, now) / 3600
+        calendar = self.calendar_for(delivery["destination"])
+        # The clock stops while the destination waits for the citizen (needs_info).
+        paused = float(delivery.get("paused_seconds") or 0)
+        if delivery.get("paused_at") is not None:
+            paused += calendar.working_seconds(delivery["paused_at"], now)
+        used = (calendar.working_seconds(start, now) - paused) / 3600
         found: list[Breach] = []
         checks = [("resolve", target.resolve_hours)]
         if delivery.get("acknowledged_at") is None and state in ("sent", "reopened"):
@@ -110,13 +123,14 @@ class Policy:
             for lv in self.levels:
                 if used >= hours * lv.after:
                     found.append(Breach(delivery["id"], delivery["complaint_id"], delivery["destination"],
-                                        kind, lv.level, hours, used, self.due(start, hours * lv.after),
-                                        lv.notify))
+                                        kind, lv.level, hours, used,
+                                        calendar.add(start, hours * lv.after + paused / 3600), lv.notify))
         return found
 
 
-def check(policy: Policy, registry: Any, rule_ids: set[str]) -> list[ConfigProblem]:
-    """Destinations and rules the lifecycle file names must exist."""
+def check(policy: Policy, registry: Any, rule_ids: set[str], today: date | None = None) -> list[ConfigProblem]:
+    """Destinations, rules and calendars the lifecycle file names must exist; given `today`, a
+    calendar that runs out within 60 days is warned about."""
     problems: list[ConfigProblem] = []
     for i, lv in enumerate(policy.levels):
         for j, dest in enumerate(lv.notify):
@@ -134,4 +148,26 @@ def check(policy: Policy, registry: Any, rule_ids: set[str]) -> list[ConfigProbl
             problems.append(ConfigProblem(FILE, f"citizen.channels.{channel}", f"unknown destination {dest!r}"))
     if policy.calendar.start >= policy.calendar.end:
         problems.append(ConfigProblem(FILE, "calendar.hours", "start must be before end"))
+    for dest, own in policy.by_destination.items():
+        if own.calendar and own.calendar not in policy.calendars:
+            problems.append(ConfigProblem(FILE, f"sla.destinations.{dest}.calendar",
+                                          f"unknown calendar {own.calendar!r} (not in calendars)"))
+    if today is not None:
+        problems.extend(running_out(policy, today))
     return problems
+
+
+def running_out(policy: Policy, today: date, within: int = 60) -> list[ConfigProblem]:
+    """A warning for each calendar whose holidays end within `within` days: past that day every
+    holiday and cuti bersama would count as a working day."""
+    found = []
+    for path, cal in [("calendar", policy.calendar), *((f"calendars.{n}", c) for n, c in policy.calendars.items())]:
+        until = cal.covered_until(today)
+        if until is not None and until < today + timedelta(days=within):
+            days = (until - today).days
+            when = f"in {days} days" if days >= 0 else f"{-days} days ago"
+            found.append(ConfigProblem(FILE, f"{path}.holidays", (
+                f"the calendar knows holidays and cuti bersama until {until} ({when}): add next year's "
+                "dates to holidays (or set public_holidays: ID and update the holidays package)"),
+                severity="warning"))
+    return found

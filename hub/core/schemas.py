@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.resources
 import json
 from functools import cache
 from pathlib import Path
@@ -14,7 +15,8 @@ from referencing import Registry, Resource
 from hub.core import privacy
 from hub.core.errors import FieldError, InvalidMessage
 
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
+# schemas/ as package data (hub/defaults/schemas), found the same in a checkout and an installed wheel.
+SCHEMA_DIR = Path(str(importlib.resources.files("hub").joinpath("defaults", "schemas")))
 BASE_URI = "https://laporhub.org/schemas/"
 
 

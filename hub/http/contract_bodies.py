@@ -34,6 +34,7 @@ REASON = obj(reason={"type": "string", "minLength": 1, "description": "Why, for 
 # destinations), which names every problem; here it need only be an object.
 RULES = {"type": "object", "description": "The rules as `document` (JSON, see the rules schema) or `yaml` (text)",
          "properties": {"document": OBJ, "yaml": {"type": "string"}, "note": STR, "based_on": INT}}
+LINKS = obj(id=STR, duplicate_of={"type": ["object", "null"]}, duplicates=LIST, incident=OPT_STR)
 DESTINATION = obj(id=STR, name=STR, kind=STR, adapter=STR, options=OBJ, paused=BOOL)
 KEY = obj(id=STR, name=STR, role=STR, scope=OPT_STR)
 ISSUED = obj(id=STR, name=STR, role=STR, key={"type": "string", "description": "Shown this once only"})
@@ -109,7 +110,18 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("get", "/v1/admin/complaints/{complaint_id}"): {
         "description": "A complaint in full: classification with its evidence, the routing decision, every "
                        "delivery and the internal timeline.",
-        "responses": {"200": ("The full view", obj(id=STR, state=STR, deliveries=LIST, timeline=LIST))}},
+        "responses": {"200": ("The full view", obj(id=STR, state=STR, deliveries=LIST, timeline=LIST,
+                                                   duplicate_of={"type": ["object", "null"]}, duplicates=LIST))}},
+    ("post", "/v1/admin/complaints/{complaint_id}/link"): {
+        "description": "Link a complaint by hand to the original it repeats: it gets no delivery of its own, the "
+                       "original's destinations get a \"+1 report\" with its text masked. Audited with the reason.",
+        "request": json_body(obj(original={"type": "string", "minLength": 1, "description": "The original's id"},
+                                 reason={"type": "string", "minLength": 1, "description": "Why, for the audit"})),
+        "errors": ("404", "409"), "responses": {"200": ("Linked", LINKS)}},
+    ("post", "/v1/admin/complaints/{complaint_id}/unlink"): {
+        "description": "Undo a wrong duplicate link; a complaint never delivered is then routed under the published "
+                       "rules and delivered. Audited with the reason.",
+        "request": json_body(REASON), "errors": ("404", "409"), "responses": {"200": ("Unlinked", LINKS)}},
     ("get", "/v1/reports/handoffs"): {
         "description": "How complaints moved between destinations: rejections and transfers by pair and by "
                        "category, with the median time each hop cost the citizen.",

@@ -19,9 +19,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from hub.admin.auth import Refused
+from hub.aftercare.status import NotDelivered
 from hub.core import privacy
-from hub.core.errors import (ComplaintNotFound, FieldError, InvalidMessage, RateLimited, TooLarge,
-                             UnknownDestination, UnreadableInput, UnsupportedMediaType)
+from hub.core.lifecycle import IllegalTransition
+from hub.core.errors import (ComplaintNotFound, Conflict, FieldError, InvalidMessage, NoSuchVersion, RateLimited,
+                             RoutingError, TooLarge, UnknownDestination, UnreadableInput, UnsupportedMediaType)
 
 log = structlog.get_logger("hub.http.errors")
 
@@ -41,6 +43,11 @@ def json_error(status: int, error: str, message: str, errors: Sequence[FieldLike
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+def invalid(field: str, reason: str) -> JSONResponse:
+    """422 invalid_request naming one field; the reason is the message too."""
+    return json_error(422, "invalid_request", reason, [FieldError(field, reason)])
+
+
 def open311_error(status: int, description: str, fmt: str = "json",
                   headers: dict[str, str] | None = None) -> Response:
     """GeoReport v2's error answer: a list of {code, description}."""
@@ -55,6 +62,13 @@ def open311_error(status: int, description: str, fmt: str = "json",
     return JSONResponse([{"code": status, "description": description}], status_code=status, headers=headers)
 
 
+def context(exc: BaseException) -> dict[str, Any]:
+    """Fields a /v1 answer adds for this exception besides {error, message, errors}."""
+    if isinstance(exc, IllegalTransition):
+        return {"current": exc.current, "requested": exc.requested, "allowed": list(exc.allowed)}
+    return {}
+
+
 def _classify(exc: BaseException) -> tuple[int, str, str, list[FieldLike], dict[str, str]]:
     """(status, error code, message, field errors, headers) for an exception."""
     if isinstance(exc, TooLarge):
@@ -66,13 +80,21 @@ def _classify(exc: BaseException) -> tuple[int, str, str, list[FieldLike], dict[
     if isinstance(exc, InvalidMessage):
         return 422, "invalid_request", str(exc), list(exc.errors), {}
     if isinstance(exc, RateLimited):
-        return (429, "rate_limited", str(exc), [FieldError("authorization", f"allowance {exc.limit} used up")],
+        return (429, "rate_limited", str(exc), [FieldError(exc.field, f"allowance {exc.limit} used up")],
                 {"retry-after": str(exc.retry_after)})
     if isinstance(exc, Refused):
         headers = {"www-authenticate": 'Bearer realm="laporhub"'} if exc.status == 401 else {}
         return exc.status, exc.error, exc.message, [], headers
-    if isinstance(exc, (ComplaintNotFound, UnknownDestination)):
+    if isinstance(exc, (ComplaintNotFound, UnknownDestination, NoSuchVersion)):
         return 404, "not_found", str(exc), [], {}
+    if isinstance(exc, RoutingError):
+        return 422, "invalid_routing", str(exc), [p.as_dict() for p in exc.problems], {}
+    if isinstance(exc, Conflict):
+        return 409, exc.code, str(exc), [], {}
+    if isinstance(exc, NotDelivered):
+        return 403, "not_delivered", str(exc), [], {}
+    if isinstance(exc, IllegalTransition):
+        return 409, "illegal_transition", str(exc), [], {}
     if isinstance(exc, RequestValidationError):
         found: list[FieldLike] = [FieldError(".".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]), e["msg"])
                                   for e in exc.errors()]
@@ -91,7 +113,7 @@ def answer(path: str, exc: BaseException) -> Response:
         fields = _fields(errors)
         detail = f"{message} ({fields[0]['field']}: {fields[0]['reason']})" if fields else message
         return open311_error(status, detail, "xml" if path.endswith(".xml") else "json", headers or None)
-    return json_error(status, error, message, errors, headers or None)
+    return json_error(status, error, message, errors, headers or None, **context(exc))
 
 
 def allowed_methods(request: Request) -> list[str]:
@@ -117,5 +139,6 @@ def install(app: FastAPI) -> None:
         return answer(request.url.path, exc)
 
     for kind in (StarletteHTTPException, RequestValidationError, Refused, InvalidMessage, UnreadableInput,
-                 TooLarge, UnsupportedMediaType, RateLimited, ComplaintNotFound, UnknownDestination, Exception):
+                 TooLarge, UnsupportedMediaType, RateLimited, ComplaintNotFound, UnknownDestination, RoutingError,
+                 Conflict, IllegalTransition, NotDelivered, Exception):
         app.add_exception_handler(kind, handle)

@@ -5,6 +5,11 @@ headers webhook-id, webhook-timestamp, webhook-signature, as the hub signs its o
 any Standard Webhooks library (or ten lines of a Postfix pipe script) can do it. Refused mail,
 unauthenticated or unmatched, is answered with the reason and kept for an administrator
 (GET /v1/admin/inbound-mail).
+
+Signed posts spend the gateway's allowance (channel `mail-gateway` in LAPORHUB_RATE_LIMITS, else
+the default); unsigned ones a separate, smaller one (`mail-gateway-unsigned`, else 20/60), so a
+flood of forged mail neither fills the store nor starves the real gateway. Posts over either are
+answered 429 and not kept.
 """
 
 from __future__ import annotations
@@ -16,12 +21,16 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from hub.admin.auth import READ_ALL, require
+from hub.admin.keys import Principal
 from hub.aftercare import inbound
 from hub.core import signing
 from hub.http import errors
 from hub.settings.runtime import Hub
 
 REFUSED = {401: "unauthenticated", 409: "illegal_transition"}  # any other refusal: unmatched
+GATEWAY = Principal("inbound-email", "mail gateway", "channel", "mail-gateway")
+UNSIGNED = Principal("inbound-email-unsigned", "unsigned inbound mail", "channel", "mail-gateway-unsigned")
+UNSIGNED_RATE = "20/60"
 
 
 def _answer(outcome: inbound.Outcome) -> JSONResponse:
@@ -42,10 +51,19 @@ def routes() -> APIRouter:
                             401: {"description": "Not signed with the gateway secret (kept for an admin)"},
                             409: {"description": "The status it names is not allowed now (kept)"},
                             413: {"description": "Too large"},
+                            429: {"description": "Over the gateway's (or unsigned mail's) rate limit; not kept"},
                             422: {"description": "Not matched to a delivery, or no text of its own (kept)"}})
     async def post_inbound(request: Request) -> JSONResponse:
         raw = await request.body()  # size and content type checked by InputGuard (10 MiB, message/rfc822)
-        outcome = await run_in_threadpool(_receive, request.app.state.hub, dict(request.headers), raw)
+        hub: Hub = request.app.state.hub
+        refusal = _unsigned(hub, dict(request.headers), raw)
+        limiter = request.app.state.limiter
+        if refusal:
+            limiter.spend(UNSIGNED, UNSIGNED_RATE, "unsigned inbound mail", "webhook-signature")
+            outcome = await run_in_threadpool(inbound.refuse, hub, raw, refusal, 401)
+        else:
+            limiter.spend(GATEWAY, what="the mail gateway", field="webhook-signature")
+            outcome = await run_in_threadpool(inbound.receive, hub, raw)
         relayer = getattr(request.app.state, "relayer", None)
         if relayer and outcome.outcome == "applied":
             relayer.wake.set()
@@ -60,12 +78,13 @@ def routes() -> APIRouter:
     return router
 
 
-def _receive(hub: Hub, headers: dict[str, str], raw: bytes) -> inbound.Outcome:
+def _unsigned(hub: Hub, headers: dict[str, str], raw: bytes) -> str | None:
+    """Why the post is not the gateway's, or None when its signature checks."""
     secret = hub.settings.inbound_email_secret
     if not secret:
-        return inbound.refuse(hub, raw, "inbound e-mail is not configured (LAPORHUB_INBOUND_EMAIL_SECRET)", 401)
+        return "inbound e-mail is not configured (LAPORHUB_INBOUND_EMAIL_SECRET)"
     try:
         signing.verify(secret, headers, raw)
     except signing.SignatureError as exc:
-        return inbound.refuse(hub, raw, f"not signed by the mail gateway: {exc}", 401)
-    return inbound.receive(hub, raw)
+        return f"not signed by the mail gateway: {exc}"
+    return None

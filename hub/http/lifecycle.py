@@ -16,25 +16,16 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from hub.admin import links
 from hub.admin.auth import READ_ALL, Principal, forbidden, may_read, require
 from hub.aftercare import citizen, handoffs, status
 from hub.aftercare.scheduler import breaches
 from hub.core import signing
 from hub.core.errors import ComplaintNotFound, FieldError, InvalidMessage
-from hub.core.lifecycle import IllegalTransition
 from hub.http import errors
 from hub.settings.runtime import Hub
 
 router = APIRouter()
-
-
-def _error(code: int, error: str, message: str, found: list[FieldError] | None = None, **extra: Any) -> JSONResponse:
-    return errors.json_error(code, error, message, found, **extra)
-
-
-def _conflict(exc: IllegalTransition) -> JSONResponse:
-    return _error(409, "illegal_transition", str(exc), current=exc.current, requested=exc.requested,
-                  allowed=list(exc.allowed))
 
 
 def _wake(request: Request) -> None:
@@ -70,15 +61,15 @@ def _status_update(request: Request, complaint_id: str, raw: bytes) -> JSONRespo
     try:
         doc = _json(raw)
     except InvalidMessage as exc:
-        return _error(400, "invalid_json", "body is not valid JSON", exc.errors)
+        return errors.json_error(400, "invalid_json", "body is not valid JSON", exc.errors)
     dest_id = doc.get("destination") if isinstance(doc, dict) else None
     reg = hub.config.registry
     # The callback secret, never the one the hub signs its deliveries with: a delivery replayed
     # at this URL must not verify (issue 11).
     secret = reg.get(dest_id).options.get("callback_secret") if isinstance(dest_id, str) and dest_id in reg else None
     if not secret:
-        return _error(401, "invalid_signature", "the body's destination has no callback secret to verify with",
-                      [FieldError("destination", "must be a destination that has a callback_secret")])
+        return errors.json_error(401, "invalid_signature", "the body's destination has no callback secret to verify with",
+                                 [FieldError("destination", "must be a destination that has a callback_secret")])
     secrets = [secret] if isinstance(secret, str) else list(secret)
     headers = dict(request.headers)
     failure = None
@@ -90,23 +81,19 @@ def _status_update(request: Request, complaint_id: str, raw: bytes) -> JSONRespo
         except signing.SignatureError as exc:
             failure = str(exc)
     if failure:
-        return _error(401, "invalid_signature", failure)
+        return errors.json_error(401, "invalid_signature", failure)
     webhook_id = headers["webhook-id"]
     if status.webhook_id_seen(hub, dest_id, webhook_id):
-        return _error(409, "replayed", f"webhook-id {webhook_id!r} was already used")
+        return errors.json_error(409, "replayed", f"webhook-id {webhook_id!r} was already used")
     if doc.get("complaint_id") != complaint_id:
-        return _error(422, "invalid_status_update", "the body's complaint_id is not the one in the path",
-                      [FieldError("complaint_id", f"must be {complaint_id!r}")])
+        return errors.json_error(422, "invalid_status_update", "the body's complaint_id is not the one in the path",
+                                 [FieldError("complaint_id", f"must be {complaint_id!r}")])
     try:
         result = status.apply(hub, doc)
     except InvalidMessage as exc:
-        return _error(422, "invalid_status_update", "the status update is not valid", exc.errors)
-    except ComplaintNotFound as exc:
-        return _error(404, "not_found", str(exc))
+        return errors.json_error(422, "invalid_status_update", "the status update is not valid", exc.errors)
     except status.NotDelivered as exc:
-        return _error(403, "not_delivered", str(exc))
-    except IllegalTransition as exc:
-        return _conflict(exc)
+        return errors.json_error(403, "not_delivered", str(exc))
     status.remember_webhook_id(hub, dest_id, webhook_id)
     _wake(request)
     return JSONResponse(result.as_dict())
@@ -117,7 +104,7 @@ def get_complaint(complaint_id: str, request: Request, who: Principal = Depends(
     hub: Hub = request.app.state.hub
     found = hub.store.complaint(complaint_id)
     if found is None:
-        return _error(404, "not_found", f"no complaint {complaint_id!r}")
+        raise ComplaintNotFound(complaint_id)
     may_read(who, found)
     return JSONResponse(citizen.public_view(hub, found, found["state"]))
 
@@ -126,10 +113,11 @@ def get_complaint(complaint_id: str, request: Request, who: Principal = Depends(
             summary="A complaint in full (administrators): classification, decision, deliveries, internal timeline")
 def get_complaint_full(complaint_id: str, request: Request,
                        _: Principal = Depends(require(*READ_ALL))) -> JSONResponse:
-    found = request.app.state.hub.store.complaint(complaint_id)
+    hub: Hub = request.app.state.hub
+    found = hub.store.complaint(complaint_id)
     if found is None:
-        return _error(404, "not_found", f"no complaint {complaint_id!r}")
-    return JSONResponse(found)
+        raise ComplaintNotFound(complaint_id)
+    return JSONResponse({**found, **links.view(hub, complaint_id)})
 
 
 @router.post("/v1/complaints/{complaint_id}/feedback", summary="The citizen confirms, reopens or rates a resolution",
@@ -152,20 +140,18 @@ def _feedback(request: Request, complaint_id: str, raw: bytes, who: Principal) -
     try:
         result = citizen.respond(hub, complaint_id, _json(raw))
     except InvalidMessage as exc:
-        return _error(422, "invalid_feedback", "the feedback is not valid", exc.errors)
-    except ComplaintNotFound as exc:
-        return _error(404, "not_found", str(exc))
-    except IllegalTransition as exc:
-        return _conflict(exc)
+        return errors.json_error(422, "invalid_feedback", "the feedback is not valid", exc.errors)
     except citizen.ReopenWindowClosed as exc:
-        return _error(409, "reopen_window_closed", str(exc))
+        return errors.json_error(409, "reopen_window_closed", str(exc))
     _wake(request)
     return JSONResponse({"id": result["id"], "state": result["state"]})
 
 
 @router.get("/v1/reports/handoffs", summary="Rejections and transfers by (from, to) and by category, with median time lost")
 def get_handoffs(request: Request, _: Principal = Depends(require(*READ_ALL))) -> JSONResponse:
-    return JSONResponse(handoffs.report(request.app.state.hub.store))
+    hub: Hub = request.app.state.hub
+    reg = hub.config.registry
+    return JSONResponse(handoffs.report(hub.store, lambda d: reg.get(d).sector if d in reg else "government"))
 
 
 @router.get("/v1/admin/sla/breaches", summary="SLA breaches and their escalations, newest first")

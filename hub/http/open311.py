@@ -75,10 +75,6 @@ def _respond(fmt: str, data: Any, root: str, item: str | None, status: int = 200
     return Response(_xml(root, item, data), status_code=status, media_type="text/xml; charset=utf-8")
 
 
-def _error(fmt: str, exc: Open311Error) -> Response:
-    return errors.open311_error(exc.status, exc.description, fmt if fmt in FORMATS else "json", exc.headers)
-
-
 def _fmt(fmt: str | None) -> str:
     fmt = (fmt or "xml").lower()
     if fmt not in FORMATS:
@@ -183,7 +179,9 @@ def _route(path: str, method: str = "GET"):
             try:
                 return await fn(request, _fmt(fmt), **kw)
             except Open311Error as exc:
-                return _error(fmt or "xml", exc)
+                shape = fmt or "xml"
+                return errors.open311_error(exc.status, exc.description, shape if shape in FORMATS else "json",
+                                            exc.headers)
         for p, with_fmt in ((path + ".{fmt}", True), (path, False)):
             router.add_api_route(p, _bind(handler, with_fmt, p), methods=[method], include_in_schema=with_fmt,
                                  summary=f"Open311 GeoReport v2: {method} {path}")

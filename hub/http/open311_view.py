@@ -47,7 +47,7 @@ def request_doc(hub: Hub, row: Mapping[str, Any], dels: list[Mapping[str, Any]],
         for d in working:
             target = policy.target(d["destination"], d["rule_id"])
             if target.resolve_hours:
-                dues.append(policy.due(aware(d["clock_from"] or d["created_at"]), target.resolve_hours))
+                dues.append(policy.due(aware(d["clock_from"] or d["created_at"]), target.resolve_hours, d["destination"]))
         expected = max(dues).isoformat() if dues else None
     category = row["category"] or body.get("category")
     cat_name = service_name(hub, category)

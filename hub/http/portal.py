@@ -8,7 +8,6 @@ Static files live beside the console's (hub/http/console/portal.*), kept apart f
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
 from typing import Annotated, Any, Callable
 
 from fastapi import APIRouter, Body, Depends, FastAPI, Query, Request
@@ -18,16 +17,9 @@ from starlette.concurrency import run_in_threadpool
 from hub.admin import destinations as destination_admin
 from hub.admin.auth import Principal, require
 from hub.aftercare import actions, portal, status
-from hub.core.errors import (
-    ComplaintNotFound,
-    FieldError,
-    InvalidMessage,
-    LaporHubError,
-    UnknownDestination,
-)
 from hub.core import privacy
-from hub.core.lifecycle import IllegalTransition
-from hub.http import errors
+from hub.core.errors import Conflict, FieldError, InvalidMessage
+from hub.http import fields
 from hub.http.console import STATIC
 from hub.pipeline import attempts, recover
 from hub.settings.runtime import Hub
@@ -35,51 +27,6 @@ from hub.settings.runtime import Hub
 DESTINATION = require("destination")
 ADMIN = require("admin")
 READER = require("admin", "auditor")
-
-
-def _answer(fn: Callable[[], Any]) -> JSONResponse:
-    """The portal's own errors as 4xx answers that say why, through the one error path
-    (hub/http/errors.py: the /v1 shape, identifiers masked)."""
-    try:
-        return JSONResponse(fn())
-    except portal.NotYours as exc:
-        return errors.json_error(404, "not_found",
-                                 f"complaint {exc.complaint_id!r} was not delivered to this destination")
-    except ComplaintNotFound as exc:
-        return errors.json_error(404, "not_found", str(exc))
-    except InvalidMessage as exc:
-        return errors.json_error(422, "invalid_request", str(exc), exc.errors)
-    except IllegalTransition as exc:
-        return errors.json_error(409, "illegal_transition", str(exc), current=exc.current,
-                                 requested=exc.requested, allowed=list(exc.allowed))
-    except status.NotDelivered as exc:
-        return errors.json_error(403, "not_delivered", str(exc))
-    except recover.CountChanged as exc:
-        return errors.json_error(409, "count_changed", str(exc))
-    except UnknownDestination as exc:
-        return errors.json_error(404, "not_found", str(exc))
-    except destination_admin.DestinationError as exc:
-        return errors.json_error(409, "conflict", str(exc))
-    except LaporHubError as exc:
-        return errors.json_error(422, "invalid_request", str(exc))
-
-
-def _since(value: str | None) -> datetime:
-    if not value:
-        raise InvalidMessage("request", [FieldError("since", "is required: an ISO 8601 time, e.g. 2026-12-07T02:00:00+07:00")])
-    try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidMessage("request", [FieldError("since", f"{value!r} is not an ISO 8601 time")]) from None
-    # In UTC, as the store keeps times (SQLite compares them as text).
-    return when.astimezone(timezone.utc) if when.tzinfo else when.replace(tzinfo=timezone.utc)
-
-
-def _reason(body: dict[str, Any]) -> str:
-    reason = body.get("reason")
-    if not isinstance(reason, str) or not reason.strip():
-        raise InvalidMessage("request", [FieldError("reason", "is required: say why, for the audit")])
-    return reason.strip()
 
 
 def _endpoint(hub: Hub, dest_id: str) -> dict[str, Any]:
@@ -97,8 +44,8 @@ def _recover(hub: Hub, dest_id: str, body: dict[str, Any], who: Principal, wake:
     expected = body.get("expected")
     if expected is not None and not isinstance(expected, int):
         raise InvalidMessage("request", [FieldError("expected", "must be the count you were shown")])
-    done = recover.recover(hub.store, dest_id, _since(body.get("since")), actor=who.actor,
-                           reason=_reason(body), expected=expected)
+    done = recover.recover(hub.store, dest_id, fields.since(body.get("since")), actor=who.actor,
+                           reason=fields.reason(body), expected=expected)
     done.pop("message_ids")
     wake()  # the API's outbox relay publishes the re-sent deliveries now
     return done
@@ -114,70 +61,69 @@ def routes() -> APIRouter:
     @api.get("/v1/portal/inbox", summary="This destination's open deliveries, overdue first, with SLA clocks")
     def get_inbox(request: Request, who: Principal = Depends(DESTINATION)) -> JSONResponse:
         hub: Hub = request.app.state.hub
-        return _answer(lambda: {**portal.inbox(hub, who.scope or ""), "name": _name(hub, who.scope or ""),
+        return JSONResponse({**portal.inbox(hub, who.scope or ""), "name": _name(hub, who.scope or ""),
                                 "adapter": _adapter(hub, who.scope or "")})
 
     @api.get("/v1/portal/complaints/{complaint_id}", summary="One of this destination's complaints (masked)")
     def get_complaint(complaint_id: str, request: Request, who: Principal = Depends(DESTINATION)) -> JSONResponse:
-        return _answer(lambda: portal.complaint_view(request.app.state.hub, who.scope or "", complaint_id))
+        return JSONResponse(portal.complaint_view(request.app.state.hub, who.scope or "", complaint_id))
 
     @api.post("/v1/portal/complaints/{complaint_id}/status",
               summary="Acknowledge, report progress, resolve, say not ours, or transfer")
     async def post_status(complaint_id: str, request: Request, body: dict[str, Any] = Body(...),
                           who: Principal = Depends(DESTINATION)) -> JSONResponse:
         hub: Hub = request.app.state.hub
-        answer = await run_in_threadpool(_answer, lambda: _act(hub, who.scope or "", complaint_id, body))
+        answer = await run_in_threadpool(_act, hub, who.scope or "", complaint_id, body)
         wake_of(request)()
-        return answer
+        return JSONResponse(answer)
 
     @api.get("/v1/portal/endpoint", summary="This destination's endpoint: URL, secret overlap, attempt log")
     def get_endpoint(request: Request, who: Principal = Depends(DESTINATION)) -> JSONResponse:
-        return _answer(lambda: _endpoint(request.app.state.hub, who.scope or ""))
+        return JSONResponse(_endpoint(request.app.state.hub, who.scope or ""))
 
     @api.post("/v1/portal/endpoint/rotate-secret", summary="A new signing secret (shown once); the old one signs 24 h more")
     def post_rotate(request: Request, body: dict[str, Any] = Body(default={}),
                     who: Principal = Depends(DESTINATION)) -> JSONResponse:
         hub: Hub = request.app.state.hub
-        return _answer(lambda: destination_admin.rotate_secret(
-            hub, who.scope or "", actor=who.actor, reason=_reason(body),
-            overlap_hours=float(body.get("overlap_hours", 24)), option=body.get("option", "secret")))
+        return JSONResponse(destination_admin.rotate_secret(
+            hub, who.scope or "", actor=who.actor, reason=fields.reason(body),
+            overlap_hours=fields.hours(body, "overlap_hours", 24), option=body.get("option", "secret")))
 
     @api.post("/v1/portal/endpoint/test", summary="Send a marked test delivery now; it shows in the attempt log")
     def post_test(request: Request, who: Principal = Depends(DESTINATION)) -> JSONResponse:
         hub: Hub = request.app.state.hub
         dest = hub.config.registry.get(who.scope or "")
         if dest.adapter not in ("webhook", "email"):
-            return errors.json_error(409, "conflict",
-                                     f"{dest.id} receives by {dest.adapter}; test sends are for webhooks and e-mail")
-        return _answer(lambda: destination_admin.test_delivery(hub, dest.id, None, actor=who.actor))
+            raise Conflict(f"{dest.id} receives by {dest.adapter}; test sends are for webhooks and e-mail")
+        return JSONResponse(destination_admin.test_delivery(hub, dest.id, None, actor=who.actor))
 
     @api.get("/v1/portal/recover", summary="How many failed deliveries a recover since `since` would re-send")
     def get_recover(request: Request, since: str | None = None, who: Principal = Depends(DESTINATION)) -> JSONResponse:
-        return _answer(lambda: recover.preview(request.app.state.hub.store, who.scope or "", _since(since)))
+        return JSONResponse(recover.preview(request.app.state.hub.store, who.scope or "", fields.since(since)))
 
     @api.post("/v1/portal/recover", summary="Re-send every failed delivery since `since` (confirm with `expected`)")
     def post_recover(request: Request, body: dict[str, Any] = Body(...),
                      who: Principal = Depends(DESTINATION)) -> JSONResponse:
-        return _answer(lambda: _recover(request.app.state.hub, who.scope or "", body, who, wake_of(request)))
+        return JSONResponse(_recover(request.app.state.hub, who.scope or "", body, who, wake_of(request)))
 
     # -- the same tools for administrators, per destination ---------------------------------------
     @api.get("/v1/admin/destinations/{dest_id}/attempts", summary="A destination's attempt log, newest first")
     def admin_attempts(dest_id: str, request: Request, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                        _: Principal = Depends(READER)) -> JSONResponse:
         hub: Hub = request.app.state.hub
-        return _answer(lambda: {"destination": hub.config.registry.get(dest_id).id,
+        return JSONResponse({"destination": hub.config.registry.get(dest_id).id,
                                 "attempts": attempts.log(hub.store, dest_id, min(max(limit, 1), 1000))})
 
     @api.get("/v1/admin/destinations/{dest_id}/recover", summary="What a recover since `since` would re-send")
     def admin_preview(dest_id: str, request: Request, since: str | None = None,
                       _: Principal = Depends(READER)) -> JSONResponse:
         hub: Hub = request.app.state.hub
-        return _answer(lambda: recover.preview(hub.store, hub.config.registry.get(dest_id).id, _since(since)))
+        return JSONResponse(recover.preview(hub.store, hub.config.registry.get(dest_id).id, fields.since(since)))
 
     @api.post("/v1/admin/destinations/{dest_id}/recover", summary="Re-send a destination's failed deliveries since a time")
     def admin_recover(dest_id: str, request: Request, body: dict[str, Any] = Body(...),
                       who: Principal = Depends(ADMIN)) -> JSONResponse:
-        return _answer(lambda: _recover(request.app.state.hub, dest_id, body, who, wake_of(request)))
+        return JSONResponse(_recover(request.app.state.hub, dest_id, body, who, wake_of(request)))
 
     return api
 

@@ -21,6 +21,8 @@ from kombu import Connection, Consumer, Exchange, Producer, Queue
 from kombu.exceptions import OperationalError as KombuOperationalError
 from kombu.message import Message
 
+from hub.core import retries
+from hub.core.retries import DELIVERY_LIMIT, GIVE_UP_AFTER, TRANSIENT_PATIENCE
 from hub.infra import heartbeats
 from hub.infra.publisher import ConfirmPipeline, Outgoing
 
@@ -28,10 +30,6 @@ log = structlog.get_logger("hub.infra.bus")
 
 # Replicated, durable queues that count deliveries (x-delivery-count) so poison messages end.
 QUORUM: dict[str, Any] = {"x-queue-type": "quorum"}
-DELIVERY_LIMIT = 10
-# A worker dead-letters a message itself, with the error, once it has failed this many times;
-# the broker's DELIVERY_LIMIT is the backstop for crashes that never reach the handler's end.
-GIVE_UP_AFTER = 5
 
 EXCHANGES = ("unroutable", "intake", "delivery", "status", "events", "dead", "poison", "departments", "control")
 
@@ -81,6 +79,11 @@ class Topology:
         """A worker's own queue on the control broadcast; gone when its connection closes."""
         return Queue(f"{self.prefix}.control.{worker_id}", self.exchange("control"), routing_key="",
                      durable=False, exclusive=True, auto_delete=False)
+
+    def user(self, destination: str) -> str:
+        """The broker user of a department (`laporhub broker provision`): it reads its own queue
+        and publishes status as itself (AMQP user_id, which the broker checks)."""
+        return f"{self.prefix}.{destination}"
 
     def department_queue(self, destination: str, name: str | None = None) -> Queue:
         """The queue a department consumes with any AMQP client."""
@@ -201,6 +204,8 @@ class Bus:
         with self._lock:
             producer = self.producer()
             publish = self.connection.ensure(producer, producer.publish, **RETRY_POLICY)
+            # A status update says who sends it; the broker checks user_id against the login.
+            identity = {"user_id": self.connection.userid} if exchange == "status" and not self.is_memory else {}
             publish(
                 body,
                 exchange=self.topology.exchange(exchange),
@@ -211,6 +216,7 @@ class Bus:
                 message_id=message_id,
                 headers=headers or {},
                 retry=False,
+                **identity,
             )
 
     def publish_many(self, messages: list[Mapping[str, Any]]) -> list[bool]:
@@ -323,31 +329,33 @@ Giver = Callable[[str, bytes | str, str | None], object]
 
 
 def ack_after(process: Callable[[bytes | str, str | None], object], message: Message, worker: str,
-              give_up: Giver | None = None, *, transient_patience: float = 20.0) -> None:
+              give_up: Giver | None = None, *, transient_patience: float = TRANSIENT_PATIENCE) -> None:
     """Ack once `process` has done its work (including any dead-lettering); see `outcome`."""
     settle(message, outcome(process, message, worker, give_up, transient_patience=transient_patience))
 
 
 def outcome(process: Callable[[bytes | str, str | None], object], message: Message, worker: str,
-            give_up: Giver | None = None, *, transient_patience: float = 20.0) -> str:
+            give_up: Giver | None = None, *, transient_patience: float = TRANSIENT_PATIENCE) -> str:
     """Process a message; say whether to "ack" or "requeue" it (safe to call off the consuming
     thread: it never touches the channel).
 
     Store or broker trouble is waited out with the message in hand (then it is requeued).
     Any other error requeues the message; once it has failed GIVE_UP_AFTER deliveries,
     `give_up(reason, body, routing_key)` dead-letters it with the error and it is acked.
+    How long to wait and when to give up: hub/core/retries.py.
     """
     structlog.contextvars.clear_contextvars()
     body, key = message.body, message.delivery_info.get("routing_key")
-    waited, pause = 0.0, 0.25
+    waited, waits = 0.0, 0
     while True:
         try:
             process(body, key)
         except Exception as exc:  # noqa: BLE001 - whatever failed, the message must not be lost
             if is_transient(exc) and waited < transient_patience:
                 log.warning(f"{worker}.waiting", error=repr(exc)[:300], waited=round(waited, 1))
+                pause = retries.transient_pause(waits)
                 pause_for(pause)
-                waited, pause = waited + pause, min(pause * 2, 4.0)
+                waited, waits = waited + pause, waits + 1
                 continue
             return _requeue_or_give_up(exc, message, worker, give_up)
         return "ack"
@@ -377,5 +385,5 @@ def _requeue_or_give_up(exc: Exception, message: Message, worker: str, give_up: 
             _failures.pop(_identity(message), None)
             return "ack"
     log.error(f"{worker}.failed", error=repr(exc), deliveries=count)
-    pause_for(min(0.2 * count, 2.0))
+    pause_for(retries.requeue_pause(count))
     return "requeue"

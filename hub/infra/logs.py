@@ -51,6 +51,8 @@ def scrub_std_logging() -> None:
 
 def configure(level: str = "INFO", stream=None) -> None:
     logging.basicConfig(level=level, stream=stream or sys.stderr, format="%(message)s")
+    # Alembic's "Context impl SQLiteImpl" on every start says nothing an operator needs.
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
     scrub_std_logging()
     structlog.configure(
         processors=[

@@ -25,5 +25,13 @@ DEAD_LETTERS = Counter("laporhub_dead_letters_total", "Messages dead-lettered, b
 RECONCILED = Counter("laporhub_deliveries_reconciled_total",
                      "Deliveries found pending with nothing in flight and no retry due, and re-queued",
                      ["destination"])
+SLA_BREACHES = Counter("laporhub_sla_breaches_total",
+                       "SLA breaches escalated, by the late destination, the limit (acknowledge, resolve) and level",
+                       ["destination", "limit", "level"])
+HANDOFFS = Counter("laporhub_handoffs_total",
+                   "Complaints rejected or transferred, by border (from sector -> to sector) and kind",
+                   ["from_sector", "to_sector", "kind"])
+HANDOFF_HOURS = Counter("laporhub_handoff_hours_lost_total",
+                        "Hours complaints were held before being passed on, by border", ["from_sector", "to_sector"])
 CIRCUIT_OPEN = Gauge("laporhub_circuit_open", "1 while a destination's circuit breaker is open",
                      ["destination"])

@@ -10,7 +10,7 @@ UPDATE ... RETURNING under the database's write lock), so no row is published by
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import sqlalchemy as sa
 import structlog
@@ -18,9 +18,29 @@ from sqlalchemy.engine import Connection
 
 from hub.infra.bus import Bus
 from hub.infra.publisher import NotConfirmed
-from hub.infra.store import Store, now, outbox
+from hub.infra.store import Store, now, outbox, outbox_row
 
 log = structlog.get_logger("hub.infra.outbox")
+
+
+def enqueue(conn: Connection, message_id: str, exchange: str, routing_key: str,
+            body: Mapping[str, Any] | str, headers: Mapping[str, Any] | None = None) -> bool:
+    """Record a message to publish once this transaction commits. Idempotent on message_id:
+    returns False (and says so in the log) when that id is already in the outbox, so a caller
+    that needs a new message can tell it got none."""
+    exists = conn.execute(sa.select(outbox.c.id).where(outbox.c.message_id == message_id)).scalar()
+    if exists:
+        log.info("outbox.duplicate_skipped", message_id=message_id)
+        return False
+    conn.execute(outbox.insert().values(**outbox_row(message_id, exchange, routing_key, body, headers)))
+    return True
+
+
+def backlog(store: Store) -> int:
+    """Messages committed but not yet published."""
+    with store.engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(outbox)
+                            .where(outbox.c.published_at.is_(None))).scalar_one()
 
 
 def relay(store: Store, bus: Bus, *, limit: int = 200, message_ids: list[str] | None = None) -> int:

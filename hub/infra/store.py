@@ -1,4 +1,4 @@
-"""The store: complaints, deliveries, the append-only event log, and the outbox (SQLAlchemy Core).
+"""The store: complaints, deliveries, the append-only event log, and the outbox table (SQLAlchemy Core).
 
 SQLite by default so the hub runs with no setup; PostgreSQL by URL. Every state change and the
 messages it causes are written in one transaction (see `outbox.py`), so a crash never leaves a
@@ -11,16 +11,13 @@ import json
 import uuid
 import zlib
 from datetime import datetime, timezone
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-import structlog
 from sqlalchemy.exc import IntegrityError
 
 from hub.core import privacy
-
-log = structlog.get_logger("hub.infra.store")
 
 metadata = sa.MetaData()
 
@@ -67,6 +64,10 @@ deliveries = sa.Table(
     sa.Column("state_at", sa.DateTime(timezone=True)),
     sa.Column("acknowledged_at", sa.DateTime(timezone=True)),
     sa.Column("clock_from", sa.DateTime(timezone=True)),  # SLA clock start; created_at when unset
+    # The SLA clock stops while the destination waits for the citizen (needs_info): since when,
+    # and the working seconds of earlier pauses (both reset with clock_from).
+    sa.Column("paused_at", sa.DateTime(timezone=True)),
+    sa.Column("paused_seconds", sa.Float, nullable=False, default=0.0, server_default="0"),
     sa.Column("sends", sa.Integer, nullable=False, default=1, server_default="1"),
     sa.Column("handoff", sa.JSON),  # why this destination got it after a rejection or transfer
     sa.Column("remote_ref", sa.String(200)),  # the destination's own id (e.g. Open311 request id)
@@ -150,8 +151,17 @@ def outbox_row(message_id: str, exchange: str, routing_key: str, body: Mapping[s
             "headers": dict(headers or {}), "created_at": now()}
 
 
+Prepare = Callable[[Connection], None]
+
+
+def create_tables(conn: Connection) -> None:
+    """The embedded default (and tests): make whatever tables are missing. Processes started by
+    `laporhub` check the schema's migration head instead (hub/cli/database.py)."""
+    metadata.create_all(conn)
+
+
 class Store:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, prepare: Prepare = create_tables) -> None:
         self.url = url
         if url.startswith("sqlite"):
             self.engine: Engine = sa.create_engine(
@@ -168,7 +178,7 @@ class Store:
             self.engine = sa.create_engine(url, json_serializer=_to_json, pool_pre_ping=True)
         with self.engine.begin() as conn:
             self.serialize(conn, "schema")
-            metadata.create_all(conn)
+            prepare(conn)
 
     def serialize(self, conn: Connection, what: str) -> None:
         """Hold a lock named `what` until the transaction ends, so processes starting at the same
@@ -339,25 +349,6 @@ class Store:
     def add_event(self, conn: Connection, complaint_id: str, type_: str, data: Mapping[str, Any],
                   actor: str = "hub", delivery_id_: str | None = None) -> None:
         conn.execute(events.insert().values(**event_row(complaint_id, type_, data, actor, delivery_id_)))
-
-    # -- outbox -----------------------------------------------------------------------------
-
-    def enqueue(self, conn: Connection, message_id: str, exchange: str, routing_key: str,
-                body: Mapping[str, Any] | str, headers: Mapping[str, Any] | None = None) -> bool:
-        """Record a message to publish once this transaction commits. Idempotent on message_id:
-        returns False (and says so in the log) when that id is already in the outbox, so a caller
-        that needs a new message can tell it got none."""
-        exists = conn.execute(sa.select(outbox.c.id).where(outbox.c.message_id == message_id)).scalar()
-        if exists:
-            log.info("outbox.duplicate_skipped", message_id=message_id)
-            return False
-        conn.execute(outbox.insert().values(**outbox_row(message_id, exchange, routing_key, body, headers)))
-        return True
-
-    def outbox_backlog(self) -> int:
-        with self.engine.connect() as conn:
-            return conn.execute(sa.select(sa.func.count()).select_from(outbox)
-                                .where(outbox.c.published_at.is_(None))).scalar_one()
 
     def is_duplicate_key(self, exc: Exception) -> bool:
         return isinstance(exc, IntegrityError)

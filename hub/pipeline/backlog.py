@@ -3,18 +3,22 @@ and the /metrics endpoint of a worker process."""
 
 from __future__ import annotations
 
+import json
 import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterator
 
 import sqlalchemy as sa
 import structlog
 from kombu import Connection
-from prometheus_client import REGISTRY, start_http_server
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from hub.infra.outbox import backlog as outbox_backlog
 from hub.pipeline import deadletter
 from hub.pipeline.reconcile import overdue
+from hub.pipeline.readiness import readiness
 from hub.settings.runtime import Hub
 
 log = structlog.get_logger("hub.pipeline.backlog")
@@ -37,7 +41,7 @@ class Backlog(Collector):
                                     "Deliveries pending past their schedule, with nothing in flight to move them on",
                                     labels=["destination"])
         try:
-            outbox.add_metric([], hub.store.outbox_backlog())
+            outbox.add_metric([], outbox_backlog(hub.store))
             waiting.add_metric([], deadletter.count(hub.store))
             for destination, count in overdue_by_destination(hub).items():
                 overdue.add_metric([destination], count)
@@ -91,8 +95,31 @@ def watch(hub: Hub) -> None:
             _registered = True
 
 
-def serve(hub: Hub, port: int) -> None:
-    """Expose /metrics on `port` for a worker process."""
+def serve(hub: Hub, port: int, host: str = "0.0.0.0") -> ThreadingHTTPServer:
+    """Expose /metrics, /readyz and /healthz on `port` for a worker process (compose's health
+    checks and Prometheus scrape it), in a daemon thread."""
     watch(hub)
-    start_http_server(port)
-    log.info("metrics.serving", port=port)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            path = self.path.split("?")[0]
+            if path == "/metrics":
+                status, body, kind = 200, generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+            elif path in ("/readyz", "/healthz"):
+                ready, doc = readiness(hub) if path == "/readyz" else (True, {"status": "ok"})
+                status, body, kind = (200 if ready else 503), json.dumps(doc).encode(), "application/json"
+            else:
+                status, body, kind = 404, b'{"error": "not_found"}', "application/json"
+            self.send_response(status)
+            self.send_header("content-type", kind)
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:  # scrapes every few seconds: not worth a log line
+            pass
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
+    log.info("metrics.serving", port=server.server_address[1])
+    return server

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from hub.core.errors import FieldError, LaporHubError
+from hub.infra import outbox
 from hub.infra.metrics import DEAD_LETTERS
 from hub.infra.store import Store, complaints, deliveries, iso, metadata, new_id, now
 
@@ -101,8 +102,8 @@ def enqueue(store: Store, conn: Connection, doc: dict[str, Any]) -> str:
         dead_at=now()))
     message_id = f"dead:{dead_id}"
     DEAD_LETTERS.labels(doc["stage"]).inc()
-    store.enqueue(conn, message_id, "dead", doc["stage"], doc,
-                  headers={"x-laporhub-stage": doc["stage"], "x-laporhub-reason": doc["reason"][:500]})
+    outbox.enqueue(conn, message_id, "dead", doc["stage"], doc,
+                   headers={"x-laporhub-stage": doc["stage"], "x-laporhub-reason": doc["reason"][:500]})
     return message_id
 
 
@@ -161,8 +162,8 @@ def replay_row(store: Store, conn: Connection, row: Mapping[str, Any], actor: st
     routing_key = key or row["original_routing_key"] or row["destination"]
     if row["delivery_id"]:
         _reopen_delivery(store, conn, row["delivery_id"], dead_letter_id, actor)
-    store.enqueue(conn, message_id, exchange, routing_key, row["original"],
-                  headers={"x-laporhub-replay-of": dead_letter_id})
+    outbox.enqueue(conn, message_id, exchange, routing_key, row["original"],
+                   headers={"x-laporhub-replay-of": dead_letter_id})
     conn.execute(dead_letters.update().where(dead_letters.c.id == dead_letter_id)
                  .values(status="replayed", replayed_at=now()))
     return {"id": dead_letter_id, "replayed": True, "message_id": message_id,

@@ -15,8 +15,10 @@ import structlog
 from sqlalchemy.engine import Connection
 
 import adapters
+from hub.core import retries
 from hub.infra.bus import Bus
 from hub.infra.metrics import DELIVERIES, DELIVERY_SECONDS, RETRIES
+from hub.infra import outbox
 from hub.infra.outbox import relay
 from hub.infra.store import event_row, events, now
 from hub.pipeline import attempts as attempt_log
@@ -32,14 +34,22 @@ def park(hub: Hub, bus: Bus, stage: str, reason: str, raw: bytes | str, *, routi
     the same transaction), then publish the dead letter. Returns "dead"."""
     doc = deadletter.document(stage, reason, raw, routing_key=routing_key,
                               **{k: v for k, v in fields.items() if v is not None})
+    park_letter(hub, bus, doc, also)
+    log.warning(f"{stage}.dead_lettered", reason=reason[:300], complaint_id=fields.get("complaint_id"),
+                delivery_id=fields.get("delivery_id"))
+    return "dead"
+
+
+def park_letter(hub: Hub, bus: Bus, doc: dict[str, Any], also: Callable[[Connection], None] | None = None) -> str:
+    """The one way a dead letter is written: record `doc` (a `deadletter.document`; `also` may
+    still fill it in) with the caller's state change in one transaction, then publish it.
+    Returns the outbox message id."""
     with hub.store.begin() as conn:
         if also is not None:
             also(conn)
         mid = deadletter.enqueue(hub.store, conn, doc)
     relay(hub.store, bus, message_ids=[mid])
-    log.warning(f"{stage}.dead_lettered", reason=reason[:300], complaint_id=fields.get("complaint_id"),
-                delivery_id=fields.get("delivery_id"))
-    return "dead"
+    return mid
 
 
 def observe(destination: str, outcome: str, attempts: list[adapters.Attempt], created_at: str | None) -> None:
@@ -91,13 +101,10 @@ class Outcomes:
         with store.engine.connect() as conn:
             step = retry.next_step(conn, did)
         if not count:
-            # Put off by the current step's delay (jittered, so the deliveries held by one open
-            # circuit do not all come back at once), at least until the circuit lets a trial through.
-            step -= 1  # the step stays where it was (-1: none used yet)
-            seconds: float | None = retry.delay(max(step, 0), settings.webhook_schedule, retry_after)
-            seconds = max(seconds if seconds is not None else 0.0, retry_after or 0.0, 1.0)
+            step -= 1  # put off, not tried: the step stays where it was (-1: none used yet)
+            seconds: float | None = retries.put_off(step, settings.webhook_schedule, retry_after)
         else:
-            seconds = retry.delay(step, settings.webhook_schedule, retry_after)
+            seconds = retries.later(step, settings.webhook_schedule, retry_after)
         if seconds is None:
             return self.dead(doc, raw, token, reason, attempts, dest_id)
         with store.begin() as conn:
@@ -115,9 +122,9 @@ class Outcomes:
             if alert:
                 store.add_event(conn, cid, "endpoint_failing", {"destination": dest_id, "reason": reason},
                                 delivery_id_=did)
-                store.enqueue(conn, f"alert:{dest_id}:{did}", "events", "endpoint.failing",
-                              {"type": "laporhub.endpoint_failing.v1", "destination": dest_id, "reason": reason,
-                               "at": now().isoformat()})
+                outbox.enqueue(conn, f"alert:{dest_id}:{did}", "events", "endpoint.failing",
+                               {"type": "laporhub.endpoint_failing.v1", "destination": dest_id, "reason": reason,
+                                "at": now().isoformat()})
         RETRIES.labels(dest_id).inc()
         if alert:
             log.error("endpoint.failing", destination=dest_id, reason=reason)

@@ -21,6 +21,7 @@ from hub.core import schemas
 from hub.core.rules import Target
 from hub.infra.bus import Bus
 from hub.infra.metrics import RECONCILED
+from hub.infra import outbox
 from hub.infra.outbox import relay
 from hub.infra.store import Store, complaints, deliveries, now
 from hub.pipeline.retry import WATCH_SECONDS, delivery_retries
@@ -90,7 +91,7 @@ def reconcile(hub: Hub, bus: Bus, limit: int = 500) -> list[str]:
                 conn.execute(delivery_retries.update().where(delivery_retries.c.delivery_id == did)
                              .values(due_at=now() + timedelta(seconds=WATCH_SECONDS)))
             mid = f"reconcile:{did}:{uuid.uuid4().hex[:12]}"
-            store.enqueue(conn, mid, "delivery", destination, body_or_doc, headers={"x-laporhub-reconciled": True})
+            outbox.enqueue(conn, mid, "delivery", destination, body_or_doc, headers={"x-laporhub-reconciled": True})
             conn.execute(deliveries.update().where(deliveries.c.id == did)
                          .values(lease_owner=None, lease_until=None, updated_at=now()))
             ids.append(did)

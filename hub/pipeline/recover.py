@@ -15,15 +15,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from hub.core.errors import LaporHubError
+from hub.core.errors import Conflict
 from hub.infra.store import Store, deliveries, iso, now
 from hub.pipeline.deadletter import dead_letters, replay_row
 from hub.pipeline.retry import delivery_retries
 from hub.settings import audit
 
 
-class CountChanged(LaporHubError):
+class CountChanged(Conflict):
     """The deliveries to re-send are not the ones the person confirmed."""
+
+    code = "count_changed"
 
 
 def _failed(conn: Connection, destination: str, since: datetime) -> list[dict[str, Any]]:

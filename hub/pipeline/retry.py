@@ -1,19 +1,20 @@
-"""The long retry schedule: a delivery that failed its quick in-process retries waits in the
-store until it is due, then is re-queued (no sleeping threads). Also the endpoint state behind
-"failing for too long" alerts and HTTP 410 disabling."""
+"""The long retry schedule in the store: a delivery that failed its quick in-process retries waits
+here until it is due, then is re-queued (no sleeping threads); how long it waits is decided by
+hub/core/retries.py. Also the endpoint state behind "failing for too long" alerts and HTTP 410
+disabling."""
 
 from __future__ import annotations
 
-import random
 import uuid
 from datetime import timedelta
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
+from hub.infra import outbox
 from hub.infra.store import Store, metadata, now
 
 delivery_retries = sa.Table(
@@ -39,15 +40,6 @@ endpoints = sa.Table(
 # After a re-queue, how long until the retry row comes due again if nothing settled the delivery
 # (its message lost on the way): longer than a lease, so a delivery being worked is left alone.
 WATCH_SECONDS = 300.0
-
-
-def delay(step: int, schedule: Sequence[float], retry_after: float | None = None,
-          rand: Callable[[], float] = random.random) -> float | None:
-    """Seconds until retry number `step` (from 0): the schedule's entry with +/-20% jitter, never
-    sooner than the endpoint's Retry-After; None once the schedule is used up."""
-    if step >= len(schedule):
-        return None
-    return max(schedule[step] * (0.8 + 0.4 * rand()), retry_after or 0.0)
 
 
 def next_step(conn: Connection, delivery_id: str) -> int:
@@ -89,8 +81,8 @@ def requeue_due(store: Store, limit: int = 200, skip: frozenset[str] = frozenset
             q = q.with_for_update(skip_locked=True)
         for row in conn.execute(q).mappings().all():
             message_id = f"retry:{row['delivery_id']}:{row['step']}:{uuid.uuid4().hex[:12]}"
-            if not store.enqueue(conn, message_id, "delivery", row["destination"], row["body"],
-                                 headers={"x-laporhub-retry": row["step"] + 1}):
+            if not outbox.enqueue(conn, message_id, "delivery", row["destination"], row["body"],
+                                  headers={"x-laporhub-retry": row["step"] + 1}):
                 raise RuntimeError(f"retry message {message_id} collided with an earlier one")
             conn.execute(delivery_retries.update()
                          .where(delivery_retries.c.delivery_id == row["delivery_id"])

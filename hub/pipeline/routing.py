@@ -15,13 +15,13 @@ from hub.core import privacy, schemas
 from hub.core.classify import classify
 from hub.core.destinations import Destination
 from hub.core.errors import FieldError, InvalidMessage
-from hub.core.rules import Target, decide
+from hub.core.rules import Decision, Target, decide
 from hub.infra.bus import Bus, ack_after
 from hub.infra.metrics import DECISIONS
 from hub.infra.outbox import relay
 from hub.infra.store import deliveries, delivery_row, event_row, events, now, outbox, outbox_row
-from hub.pipeline import deadletter
-from hub.pipeline.outcomes import park
+from hub.pipeline import deadletter, linking
+from hub.pipeline.outcomes import park, park_letter
 from hub.pipeline.intake import accept
 from hub.settings.runtime import Hub
 from hub.settings.workers import Worker, is_control
@@ -31,6 +31,7 @@ log = structlog.get_logger("hub.pipeline.routing")
 MAX_MESSAGE = 256 * 1024  # as for POST /v1/complaints
 KEEP_OVERSIZED = 64 * 1024
 BATCH = 64  # intake messages routed in one transaction and one pipelined publish
+LINKING_COLUMNS = ("status", "received_at", "channel", "external_ref")  # what linking needs besides the body
 
 
 def delivery_message(complaint_id: str, complaint: Mapping[str, Any], classification: Mapping[str, Any],
@@ -51,6 +52,22 @@ def delivery_message(complaint_id: str, complaint: Mapping[str, Any], classifica
         "created_at": now().isoformat().replace("+00:00", "Z"),
     }
     return schemas.validate("delivery", message)
+
+
+def plan(hub: Hub, complaint_id: str, complaint: Mapping[str, Any], cdict: Mapping[str, Any],
+         decision: Decision) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The delivery rows and their outbox messages for one decided complaint."""
+    rows, messages = [], []
+    for target in decision.targets:
+        destination = hub.config.registry.get(target.destination)
+        delivery = delivery_row(complaint_id, destination.id, destination.adapter, target.rule_id, target.reason)
+        rows.append(delivery)
+        message = delivery_message(complaint_id, complaint, cdict, target, destination,
+                                   decision.ruleset_version, delivery["id"], hub.settings.public_url)
+        messages.append(outbox_row(f"delivery:{delivery['id']}", "delivery", destination.id, message,
+                                   {"laporhub-complaint-id": complaint_id}))
+        DECISIONS.labels(target.rule_id, target.destination).inc()
+    return rows, messages
 
 
 class Unroutable(Exception):
@@ -94,7 +111,7 @@ def route_many(hub: Hub, complaints: Mapping[str, Mapping[str, Any] | None]) -> 
     ids = list(complaints)
     carried = all(complaints[cid] is not None for cid in ids)
     with store.begin() as conn:
-        rows = store.complaint_rows(conn, ids, lock=True, columns=("status",) if carried else None)
+        rows = store.complaint_rows(conn, ids, lock=True, columns=LINKING_COLUMNS if carried else None)
         missing = [cid for cid in ids if cid not in rows]
         if missing:
             raise LookupError(missing[0])
@@ -102,35 +119,40 @@ def route_many(hub: Hub, complaints: Mapping[str, Mapping[str, Any] | None]) -> 
         new_deliveries: list[dict[str, Any]] = []
         messages: list[dict[str, Any]] = []
         routed: list[tuple[str, Mapping[str, Any], Mapping[str, Any]]] = []
-        for complaint_id in ids:
-            row = rows[complaint_id]
-            if row["status"] != "received":
-                continue
-            complaint = complaints[complaint_id] or row["body"]
-            c = classify(complaint, cfg.taxonomy, cfg.areas)
+        todo = [(cid, rows[cid], complaints[cid] or rows[cid]["body"])
+                for cid in ids if rows[cid]["status"] == "received"]
+        todo = [(cid, row, body, classify(body, cfg.taxonomy, cfg.areas)) for cid, row, body in todo]
+        linker = linking.Linker(hub, conn, {c.category for *_, c in todo},
+                                min((r["received_at"] for _, r, *_ in todo), default=now())) if todo else None
+        links: list[tuple[Mapping[str, Any], Any]] = []
+        for complaint_id, row, complaint, c in todo:
             decision = decide(complaint, c, cfg.ruleset, cfg.registry, cfg.taxonomy)
             cdict = schemas.validate("classification", c.as_dict())
             ddict = decision.as_dict()
             new_events += [event_row(complaint_id, "classified", cdict), event_row(complaint_id, "routed", ddict)]
-            for target in decision.targets:
-                destination = cfg.registry.get(target.destination)
-                delivery = delivery_row(complaint_id, destination.id, destination.adapter, target.rule_id,
-                                        target.reason)
-                new_deliveries.append(delivery)
-                message = delivery_message(complaint_id, complaint, cdict, target, destination,
-                                           decision.ruleset_version, delivery["id"], hub.settings.public_url)
-                messages.append(outbox_row(f"delivery:{delivery['id']}", "delivery", destination.id, message,
-                                           {"laporhub-complaint-id": complaint_id}))
-                DECISIONS.labels(target.rule_id, target.destination).inc()
             routed.append((complaint_id, cdict, ddict))
-            log.info("complaint.routed", complaint_id=complaint_id, category=c.category,
-                     destinations=decision.destinations, rules=list(decision.matched_rules))
+            report = linking.report_of(hub, complaint_id, complaint, cdict, row["received_at"])
+            link = linker.find(report) if linker else None
+            if linker:
+                linker.routed(report, original=link is None)
+            if link is not None:
+                links.append(({**row, "id": complaint_id, "body": complaint}, link))
+            else:
+                rows_, messages_ = plan(hub, complaint_id, complaint, cdict, decision)
+                new_deliveries += rows_
+                messages += messages_
+                log.info("complaint.routed", complaint_id=complaint_id, category=c.category,
+                         destinations=decision.destinations, rules=list(decision.matched_rules))
+            incident = linking.note_incident(hub, conn, report, c.area.city if c.area else None, linker.batch)
+            if incident:
+                new_events.append(event_row(complaint_id, "incident", {"incident_id": incident}))
         for table, values in ((events, new_events), (deliveries, new_deliveries), (outbox, messages)):
             if values:
                 conn.execute(table.insert(), values)
         store.set_routed_many(conn, routed)
+        linked_ids = [mid for row, link in links for mid in linking.record(hub, conn, row, link)]
         delivery_ids = conn.execute(sa.select(deliveries.c.id).where(deliveries.c.complaint_id.in_(ids))).scalars()
-        return [f"delivery:{did}" for did in delivery_ids]
+        return [f"delivery:{did}" for did in delivery_ids] + linked_ids
 
 
 class Router:
@@ -222,7 +244,8 @@ class Router:
         doc = deadletter.from_broker(raw, message.headers or {}, message.properties.get("message_id"),
                                      self.hub.topology.prefix)
         store = self.hub.store
-        with store.begin() as conn:
+
+        def record(conn: sa.Connection) -> None:
             did = doc["delivery_id"]
             current = store.delivery(did, conn) if did else None
             if current and current["status"] == "pending":
@@ -232,8 +255,8 @@ class Router:
                                 {"destination": current["destination"], "reason": doc["reason"]},
                                 delivery_id_=did)
                 store.settle_complaint(conn, current["complaint_id"])
-            mid = deadletter.enqueue(store, conn, doc)
-        relay(store, self.bus, message_ids=[mid])
+
+        park_letter(self.hub, self.bus, doc, also=record)
         log.error("poison.dead_lettered", stage=doc["stage"], reason=doc["reason"])
 
     def _idle(self) -> None:

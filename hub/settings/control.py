@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from hub.core import schemas
+from hub.infra import outbox
 from hub.infra.store import Store, iso, now
 
 
@@ -17,5 +18,5 @@ def announce(store: Store, conn: sa.Connection, generation: int, change: str, *,
         "routing_version": routing_version, "destination": destination,
         "at": iso(now())})
     mid = f"control:{generation}"
-    store.enqueue(conn, mid, "control", "", message)
+    outbox.enqueue(conn, mid, "control", "", message)
     return mid

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.resources
+from datetime import date
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +23,11 @@ from hub.core.scope import Scope
 from hub.core.destinations import Registry, options_errors
 from hub.core.errors import ConfigError, ConfigProblem
 from hub.core.rules import RuleSet, check
+from hub.core.duplicates import LinkPolicy
 
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "config"
+# The shipped defaults: config/ as package data (hub/defaults/config), so an installed hub finds
+# them wherever it runs; LAPORHUB_CONFIG_DIR (or --config) points at a city's own directory.
+DEFAULT_DIR = Path(str(importlib.resources.files("hub").joinpath("defaults", "config")))
 FILES = {"taxonomy": "taxonomy.yaml", "areas": "areas.yaml",
          "destinations": "destinations.yaml", "rules": "rules.yaml",
          "lifecycle": "lifecycle.yaml"}
@@ -44,6 +49,7 @@ class HubConfig:
     ruleset: RuleSet
     documents: dict[str, Any]
     policy: "policy_mod.Policy | None" = None
+    linking: LinkPolicy = field(default_factory=LinkPolicy)
 
 
 def interpolate(value: Any, env: dict[str, str] | os._Environ[str] = os.environ, where: str = "",
@@ -139,8 +145,9 @@ def load(directory: str | Path | None = None, overrides: dict[str, Any] | None =
             for err in options_errors(dest.adapter, dest.options):
                 problems.append(ConfigProblem(FILES["destinations"], f"{dest.id}.{err.field}", err.reason))
         policy = policy_mod.Policy.from_config(docs["lifecycle"])
-        problems.extend(policy_mod.check(policy, registry, {r.id for r in ruleset.rules}))
-        config = HubConfig(directory, taxonomy, areas, registry, ruleset, docs, policy)
+        problems.extend(policy_mod.check(policy, registry, {r.id for r in ruleset.rules}, date.today()))
+        linking = LinkPolicy.from_config(docs["lifecycle"].get("duplicates"))
+        config = HubConfig(directory, taxonomy, areas, registry, ruleset, docs, policy, linking)
     errors = [p for p in problems if p.severity == "error"]
     if strict and errors:
         raise ConfigError(errors)

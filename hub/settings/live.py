@@ -15,7 +15,7 @@ import sqlalchemy as sa
 import structlog
 
 from hub.core import privacy
-from hub.core.destinations import Destination, Registry, _destination
+from hub.core.destinations import Destination, Registry, from_document
 from hub.infra.store import Store, aware, metadata, now
 from hub.settings import audit, secrets, versions
 from hub.settings.files import HubConfig
@@ -64,7 +64,7 @@ def build(base: HubConfig, store: Store) -> Effective:
             dest = by_id.get(r["id"])
             if r["document"]:
                 doc = {**r["document"], "options": secrets.unseal_options(r["document"].get("options") or {})}
-                dest = _destination(doc, parent=dest.parent if dest else None, city=dest.city if dest else None)
+                dest = from_document(doc, parent=dest.parent if dest else None, city=dest.city if dest else None)
             if dest is None:
                 continue
             olds = [s for s in r["old_secrets"] or [] if aware(datetime.fromisoformat(s["until"])) > at]

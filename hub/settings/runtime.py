@@ -9,7 +9,7 @@ import structlog
 import tenacity
 
 from hub.infra.bus import EXCHANGES, Bus, Topology, is_transient
-from hub.infra.store import Store
+from hub.infra.store import Prepare, Store, create_tables
 from hub.settings import files as config_mod
 from hub.settings import live, versions
 from hub.settings.environment import Settings
@@ -31,7 +31,10 @@ class Hub:
     _refreshing: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
-    def create(cls, settings: Settings | None = None) -> "Hub":
+    def create(cls, settings: Settings | None = None, prepare: Prepare = create_tables) -> "Hub":
+        """Settings, configuration and store; `prepare` readies the store's schema (made here by
+        default; `laporhub` processes check it is at the migrations' head)."""
+
         settings = settings or Settings.from_env()
         cfg, _ = config_mod.load(settings.config_dir)
         assert cfg is not None
@@ -42,7 +45,7 @@ class Hub:
                 before_sleep=lambda state: log.warning("hub.waiting_for_store",
                                                        error=repr(state.outcome.exception())[:300])):
             with attempt:
-                hub = cls(settings, cfg, Store(settings.database_url), base=cfg)
+                hub = cls(settings, cfg, Store(settings.database_url, prepare), base=cfg)
                 try:
                     versions.seed(hub.store, cfg.documents["rules"])
                     hub.refresh(force=True)

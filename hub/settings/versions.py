@@ -19,7 +19,7 @@ import yaml
 from hub.core import schemas
 from hub.core.documents import load_yaml
 from hub.core.classify import classify
-from hub.core.errors import ConfigProblem, LaporHubError
+from hub.core.errors import ConfigProblem, NoSuchVersion, RoutingError
 from hub.core.rules import RuleSet, check, decide
 from hub.infra.store import Store, complaints, iso, metadata, now
 from hub.settings import audit, control
@@ -47,18 +47,6 @@ routing_publications = sa.Table(
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
 )
-
-
-class RoutingError(LaporHubError):
-    """A routing version cannot be saved or published as asked; `problems` says where and why."""
-
-    def __init__(self, message: str, problems: list[ConfigProblem] | None = None) -> None:
-        super().__init__(message)
-        self.problems = problems or []
-
-
-class NoSuchVersion(RoutingError):
-    """No routing version with that id (404 at the HTTP edge)."""
 
 
 @dataclass(frozen=True)
@@ -99,10 +87,6 @@ def validate(doc: Any, cfg: HubConfig) -> tuple[RuleSet | None, list[ConfigProbl
 
 def errors_of(problems: list[ConfigProblem]) -> list[ConfigProblem]:
     return [p for p in problems if p.severity == "error"]
-
-
-def problem_dict(p: ConfigProblem) -> dict[str, str]:
-    return {"field": p.path or "$", "reason": p.message, "severity": p.severity, "file": p.file}
 
 
 # -- the store ---------------------------------------------------------------------------------

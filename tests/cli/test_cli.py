@@ -182,7 +182,7 @@ def test_classify_json_lines_prints_one_json_object_per_line(tmp_path, capsys):
     assert results[0]["id"] == "JAKI-1"
     assert results[0]["category"] == "roads"
     assert results[0]["area"] == {"city": "jakarta-selatan", "kecamatan": "cilandak", "source": "address"}
-    assert results[1]["area"] == {"city": "jakarta-pusat", "kecamatan": None, "source": "coordinates"}
+    assert results[1]["area"] == {"city": "jakarta-pusat", "kecamatan": "gambir", "kelurahan": "Gambir", "source": "coordinates"}
     assert results[1]["category"] == "fire-rescue"
     assert results[1]["urgency"] == "emergency"
     assert results[1]["evidence"]["urgency_terms"]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hub.core.areas import Area, matches, point_in_polygon
+from hub.core.areas import Area, matches
 from hub.core.text import slug
 
 AREAS_YAML = Path(__file__).resolve().parents[2] / "config" / "areas.yaml"
@@ -17,17 +17,52 @@ def at(lat: float, lon: float) -> dict[str, float]:
     return {"latitude": lat, "longitude": lon}
 
 
-@pytest.mark.parametrize("place, lat, lon, city", [
-    ("Monas", -6.1754, 106.8272, "jakarta-pusat"),
-    ("Tanjung Priok port", -6.104, 106.88, "jakarta-utara"),
-    ("Kebon Jeruk", -6.19, 106.77, "jakarta-barat"),
-    ("Blok M", -6.244, 106.798, "jakarta-selatan"),
-    ("Jatinegara", -6.225, 106.87, "jakarta-timur"),
-    ("Cakung", -6.18, 106.95, "jakarta-timur"),
-    ("Pulau Pramuka", -5.745, 106.613, "kepulauan-seribu"),
+@pytest.mark.parametrize("place, lat, lon, city, kecamatan", [
+    ("Monas", -6.1754, 106.8272, "jakarta-pusat", "gambir"),
+    ("Gelora Bung Karno", -6.2186, 106.8019, "jakarta-pusat", "tanah-abang"),
+    ("Tebet station", -6.2262, 106.8583, "jakarta-selatan", "tebet"),
+    ("Blok M", -6.2443, 106.7996, "jakarta-selatan", "kebayoran-baru"),
+    ("Kota Tua", -6.1352, 106.8133, "jakarta-barat", "taman-sari"),
+    ("Halim airport", -6.2655, 106.8909, "jakarta-timur", "makasar"),
+    ("Ragunan", -6.3125, 106.8202, "jakarta-selatan", "pasar-minggu"),
+    ("Taman Mini", -6.3025, 106.8952, "jakarta-timur", "cipayung"),
+    ("Ancol", -6.1223, 106.8420, "jakarta-utara", "pademangan"),
+    # Tanjung Priok port is in Kelurahan Ancol's polygon in the source data (see ATTRIBUTION.md).
+    ("Tanjung Priok port", -6.104, 106.88, "jakarta-utara", "pademangan"),
+    ("Kebon Jeruk", -6.19, 106.77, "jakarta-barat", "kebon-jeruk"),
+    ("Jatinegara station", -6.2150, 106.8705, "jakarta-timur", "jatinegara"),
+    ("Cakung", -6.18, 106.95, "jakarta-timur", "cakung"),
+    ("Pulau Pramuka", -5.745, 106.613, "kepulauan-seribu", "kepulauan-seribu-utara"),
 ])
-def test_coordinate_is_placed_in_its_city(areas, place, lat, lon, city):
-    assert areas.locate(at(lat, lon)) == Area(city, None, "coordinates")
+def test_well_known_places_get_their_city_and_kecamatan_from_coordinates(areas, place, lat, lon, city, kecamatan):
+    found = areas.locate(at(lat, lon))
+    assert (found.city, found.kecamatan, found.source) == (city, kecamatan, "coordinates")
+
+
+@pytest.mark.parametrize("city, kecamatan, kode", [
+    ("jakarta-barat", "palmerah", "31.73.07"),      # Kemendagri: Pal Merah
+    ("jakarta-timur", "kramat-jati", "31.75.04"),   # Kramatjati
+    ("jakarta-timur", "pulo-gadung", "31.75.02"),   # Pulogadung
+    ("jakarta-barat", "kalideres", "31.73.06"),     # source: KALI DERES
+    ("jakarta-selatan", "setiabudi", "31.74.02"),   # source: SETIA BUDI
+])
+def test_kemendagri_spellings_map_to_the_configured_kecamatan(areas, city, kecamatan, kode):
+    assert areas.kode(Area(city, kecamatan, "address")) == kode
+
+
+def test_every_configured_kecamatan_has_a_boundary(areas):
+    for city in areas.cities:
+        for kec in city.kecamatan:
+            centre = areas.centre(Area(city.id, kec, "address"))
+            assert centre is not None, kec
+            assert areas.locate(at(centre[1], centre[0])) == Area(city.id, kec, "coordinates",
+                                                                  areas.locate(at(centre[1], centre[0])).kelurahan)
+
+
+def test_the_kelurahan_comes_with_coordinates(areas):
+    assert areas.locate(at(-6.2443, 106.7996)).kelurahan == "Melawai"
+    assert areas.locate(at(-6.2443, 106.7996)).as_dict()["kelurahan"] == "Melawai"
+    assert "kelurahan" not in Area("jakarta-selatan", None, "address").as_dict()
 
 
 @pytest.mark.parametrize("place, lat, lon", [
@@ -58,8 +93,8 @@ def test_kecamatan_in_the_address_wins_over_coordinates(areas):
 
 
 def test_unrecognised_address_falls_back_to_coordinates(areas):
-    loc = {**at(-6.244, 106.798), "kota": "Kota Antah Berantah"}
-    assert areas.locate(loc) == Area("jakarta-selatan", None, "coordinates")
+    loc = {**at(-6.2443, 106.7996), "kota": "Kota Antah Berantah"}
+    assert areas.locate(loc) == Area("jakarta-selatan", "kebayoran-baru", "coordinates", "Melawai")
 
 
 @pytest.mark.parametrize("kota", [
@@ -131,34 +166,8 @@ def test_area_refs_match_city_and_kecamatan():
     assert not matches(None, ["jakarta-selatan"])
 
 
-SQUARE = [(0.0, 0.0), (10.0, 0.0), (10.0, 10.0), (0.0, 10.0)]
 
-
-@pytest.mark.parametrize("lon, lat", [(5, 5), (0.1, 0.1), (9.9, 9.9), (1, 9)])
-def test_point_in_polygon_inside_a_square(lon, lat):
-    assert point_in_polygon(lon, lat, SQUARE)
-
-
-@pytest.mark.parametrize("lon, lat", [(-1, 5), (11, 5), (5, -1), (5, 11), (20, 20), (-5, -5)])
-def test_point_in_polygon_outside_a_square(lon, lat):
-    assert not point_in_polygon(lon, lat, SQUARE)
-
-
-def test_point_in_polygon_accepts_a_closed_ring():
-    closed = SQUARE + [SQUARE[0]]
-    assert point_in_polygon(5, 5, closed)
-    assert not point_in_polygon(15, 5, closed)
-
-
-def test_point_in_polygon_takes_longitude_first():
-    tall = [(0.0, 0.0), (1.0, 0.0), (1.0, 10.0), (0.0, 10.0)]
-    assert point_in_polygon(0.5, 5.0, tall)
-    assert not point_in_polygon(5.0, 0.5, tall)
-
-
-def test_point_in_polygon_handles_a_concave_ring():
-    # An L shape: the notch at the top right is outside.
-    ell = [(0, 0), (10, 0), (10, 5), (5, 5), (5, 10), (0, 10)]
-    assert point_in_polygon(2, 8, ell)
-    assert point_in_polygon(8, 2, ell)
-    assert not point_in_polygon(8, 8, ell)
+def test_rules_can_match_a_kecamatan_found_from_coordinates(areas):
+    blok_m = areas.locate(at(-6.2443, 106.7996))
+    assert matches(blok_m, ["jakarta-selatan/kebayoran-baru"])
+    assert not matches(blok_m, ["jakarta-selatan/cilandak"])

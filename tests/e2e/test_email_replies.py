@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import time
 import uuid
 from email.message import EmailMessage
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any, Iterator
 
 import pytest
 
+from hub.aftercare import inbound
 from hub.core import signing
 from hub.core.privacy import mask_text
 from hub.pipeline import deadletter
@@ -169,3 +171,55 @@ def test_a_mailbox_that_does_not_exist_is_a_dead_letter_at_once(hub: Hub, mail: 
         cid = client.post("/v1/complaints", json={**WASTE, "external_ref": "D-2"}).json()["id"]
         [d] = wait_for(lambda: settled(hub, cid))["deliveries"]
     assert d["status"] == "dead" and "550 5.1.1" in d["last_error"] and "user unknown" in d["last_error"]
+
+
+def test_erasing_the_reporter_drops_the_raw_replies_and_old_mail_is_pruned(hub: Hub, mail: tuple[Mailbox, str]) -> None:
+    """A reply quotes the delivery and may add what its writer learnt about the reporter: erasure
+    keeps the fact that a reply came (outcome, reason) but not the message; the scheduler forgets
+    kept mail after KEEP_DAYS."""
+    box, _ = mail
+    admin = key_headers(hub, "admin")
+    with running(hub) as client:
+        cid = client.post("/v1/complaints", json={**WASTE, "external_ref": "E-1"}).json()["id"]
+        other = client.post("/v1/complaints", json={**WASTE, "external_ref": "E-2"}).json()["id"]
+        wait_for(lambda: settled(hub, cid) and settled(hub, other))
+        sent = box.wait(2)
+        for complaint in (cid, other):
+            [address] = [m["Reply-To"] for m in sent if complaint in m.get_body(("plain",)).get_content()]
+            r = post(client, reply(address, "Kami sudah telepon Ibu Sari di 0812-7777-6666, besok diangkut." + QUOTE))
+            assert r.status_code == 200, r.json()
+        before = {m["complaint_id"]: m for m in client.get("/v1/admin/inbound-mail", headers=admin).json()["inbound_mail"]}
+        assert before[cid]["size"] > 0 and before[other]["size"] > 0
+
+        r = client.post("/v1/admin/erasures", headers=admin, json={"complaint_ids": [cid], "reason": "PDP-2026-17"})
+        assert r.status_code == 200, r.json()
+        after = {m["complaint_id"]: m for m in client.get("/v1/admin/inbound-mail", headers=admin).json()["inbound_mail"]}
+        assert after[cid]["size"] == 0 and after[cid]["outcome"] == "applied"
+        assert after[other]["size"] == before[other]["size"]  # only the erased reporter's complaint
+
+    assert inbound.prune(hub.store, keep_days=1) == 0
+    assert inbound.prune(hub.store, keep_days=0) == 2
+
+
+def test_a_mail_server_down_for_a_while_delivers_each_complaint_exactly_once_when_it_is_back(
+        tmp_path: Path, bus_prefix: str, services: tuple[str, str]) -> None:
+    """The city's mail server is restarted (nothing listens for a few seconds): the deliveries wait
+    on the long schedule and, once it answers again, every complaint's e-mail arrives once."""
+    port = free_port()
+    hub = email_hub(tmp_path, services[1], bus_prefix, f"smtp://127.0.0.1:{port}", "http://hub.test",
+                    broker_url=services[0], webhook_schedule=(0.5, 1, 1, 2, 2, 4, 4, 8, 8))
+    try:
+        with running(hub) as client:
+            ids = [client.post("/v1/complaints", json={**WASTE, "external_ref": f"O-{i}"}).json()["id"]
+                   for i in range(5)]
+            wait_for(lambda: all(any(e["type"] == "delivery_retry_scheduled"
+                                     for e in hub.store.complaint(cid)["timeline"]) for cid in ids), timeout=30)
+            with smtp_server(port=port) as (box, _):
+                views = [wait_for(lambda cid=cid: settled(hub, cid), timeout=60) for cid in ids]
+                time.sleep(1)  # a duplicate, were one coming, would arrive by now
+                sent = list(box.messages)
+        assert [v["deliveries"][0]["status"] for v in views] == ["delivered"] * 5
+        bodies = [m.get_body(("plain",)).get_content() for m in sent]
+        assert sorted(cid for cid in ids for b in bodies if cid in b) == sorted(ids), "each complaint once"
+    finally:
+        close(hub)

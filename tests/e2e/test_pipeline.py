@@ -15,6 +15,7 @@ from kombu import Queue
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from hub.cli.receiver import Receiver
+from hub.infra import outbox
 from hub.settings.runtime import Hub
 from tests.harness import (
     delete_topology,
@@ -216,13 +217,13 @@ def test_complaint_accepted_while_the_broker_is_down_is_delivered_once_it_is_bac
         resp = client.post("/v1/complaints", json=ROADS)
     assert resp.status_code == 201
     cid = resp.json()["id"]
-    assert down.store.outbox_backlog() == 1
+    assert outbox.backlog(down.store) == 1
     up = make_hub(amqp_url, database_url, bus_prefix)
     try:
         with running(up):
             view = wait_for(lambda: settled(up, cid))
         assert [d["status"] for d in view["deliveries"]] == ["delivered"]
-        assert up.store.outbox_backlog() == 0
+        assert outbox.backlog(up.store) == 0
     finally:
         delete_topology(up, amqp_url)
         down.store.engine.dispose()

@@ -125,7 +125,9 @@ def _start(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_hub_refuses_to_start_on_dev_or_empty_webhook_secrets(tmp_path: Path) -> None:
+    # A worker process needs a real broker (issue 15); the secrets are checked before it connects.
     env = {"LAPORHUB_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "PLN_WEBHOOK_SECRET": "",
+           "LAPORHUB_BROKER_URL": "amqp://guest:guest@127.0.0.1:5672//",
            "PAM_JAYA_WEBHOOK_SECRET": "whsec_" + "QUJD" * 8}
     done = _start(env, "router")
     assert done.returncode == 2, done.stderr

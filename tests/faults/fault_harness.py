@@ -46,6 +46,13 @@ def config_for(tmp: Path, receiver: Receiver, **webhook_options: Any) -> Path:
             dest["options"]["url"] = f"{receiver.url}/hooks/{dest['id']}"
             dest["options"].update(webhook_options)
     path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    # The streams repeat sample complaints at the same places: with duplicate linking on (issue 13),
+    # the repeats would be linked, not delivered, and a scenario about delivery would deliver few.
+    # The worker processes read this file, so the in-process switch in conftest does not reach them.
+    lifecycle = target / "lifecycle.yaml"
+    policy = yaml.safe_load(lifecycle.read_text(encoding="utf-8"))
+    policy["duplicates"] = {**(policy.get("duplicates") or {}), "enabled": False}
+    lifecycle.write_text(yaml.safe_dump(policy, allow_unicode=True), encoding="utf-8")
     return target
 
 

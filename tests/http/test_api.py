@@ -8,6 +8,7 @@ from typing import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from hub.infra import outbox
 from hub.http.app import create_app
 from hub.settings.runtime import Hub
 from tests.harness import key_headers, make_hub, running, settled, wait_for
@@ -62,7 +63,7 @@ def test_repeated_submission_from_the_same_channel_returns_the_existing_complain
     assert first.status_code == 201 and again.status_code == 200
     assert again.json()["id"] == first.json()["id"] and again.json()["created"] is False
     assert other_channel.json()["id"] != first.json()["id"]
-    assert hub.store.outbox_backlog() == 2, "one intake message per distinct complaint"
+    assert outbox.backlog(hub.store) == 2, "one intake message per distinct complaint"
 
 
 def test_unknown_complaint_is_a_404_with_a_json_body(client: TestClient) -> None:

@@ -4,12 +4,15 @@ Retry-After; other keys are not affected; the limit is configurable per channel.
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
+from hub.aftercare import inbound
+from hub.core import signing
 from hub.http.app import create_app as make_app
 from hub.settings.runtime import Hub
 from tests.harness import key_headers, make_hub
@@ -74,3 +77,30 @@ def test_rate_limits_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("LAPORHUB_RATE_LIMITS", "jaki=6000/60, web=300/60")
     s = Settings.from_env()
     assert s.rate_limit == "100/60" and s.rate_limits == {"jaki": "6000/60", "web": "300/60"}
+
+
+def test_inbound_mail_has_its_own_allowances_and_a_forged_flood_is_not_kept(tmp_path: Path) -> None:
+    """The mail gateway signs its posts: signed ones spend the `mail-gateway` allowance, unsigned
+    ones a separate, smaller one (20/60 by default). Over it, a post is 429 and not stored, so
+    forged mail can neither fill the store nor use up the real gateway's allowance."""
+    secret = "whsec_ZGV2LW9ubHktaW5ib3VuZC1nYXRld2F5LXNlY3JldA=="
+    hub = make_hub("memory://localhost/", f"sqlite:///{tmp_path / 'mail.db'}", "rate-mail",
+                   rate_limit="10/60", rate_limits={"mail-gateway": "5/60"}, inbound_email_secret=secret)
+    raw = b"From: a@b.c\r\nTo: balas+x@laporhub.test\r\nSubject: Re: aduan\r\n\r\nSelesai\r\n"
+    try:
+        with TestClient(create_app(hub, relay=False)) as c:
+            forged = [c.post("/v1/inbound/email", content=raw, headers={"content-type": "message/rfc822"})
+                      for _ in range(25)]
+            signed = [c.post("/v1/inbound/email", content=raw, headers={
+                "content-type": "message/rfc822", **signing.headers([secret], f"msg_{uuid.uuid4().hex}", raw)})
+                for _ in range(7)]
+        codes = [a.status_code for a in forged]
+        assert codes[:20] == [401] * 20 and set(codes[20:]) == {429}, codes
+        assert forged[-1].json()["errors"][0]["field"] == "webhook-signature"
+        assert "unsigned inbound mail is over its rate limit" in forged[-1].json()["message"]
+        # The gateway's own allowance is untouched by the flood: 5 answered (unmatched), then 429.
+        assert [a.status_code for a in signed] == [422] * 5 + [429] * 2
+        kept = inbound.listing(hub, limit=1000)
+        assert len(kept) == 25, "the 20 unsigned refusals and 5 signed posts; nothing over the limits"
+    finally:
+        hub.store.engine.dispose()

@@ -8,6 +8,7 @@ import time
 from collections import Counter
 from typing import Any, Mapping
 
+from hub.infra import outbox
 from hub.infra.outbox import relay
 from hub.infra.store import Store
 
@@ -30,7 +31,7 @@ def test_two_relays_at_once_publish_each_outbox_row_once(database_url: str) -> N
     store = Store(database_url)
     with store.begin() as conn:
         for n in range(200):
-            assert store.enqueue(conn, f"m-{n}", "intake", "complaint", {"n": n})
+            assert outbox.enqueue(conn, f"m-{n}", "intake", "complaint", {"n": n})
     published: Counter[str] = Counter()
 
     def drain() -> None:
@@ -51,22 +52,22 @@ def test_two_relays_at_once_publish_each_outbox_row_once(database_url: str) -> N
 def test_rows_the_broker_did_not_confirm_stay_unpublished(database_url: str) -> None:
     store = Store(database_url)
     with store.begin() as conn:
-        store.enqueue(conn, "m-1", "intake", "complaint", {"n": 1})
+        outbox.enqueue(conn, "m-1", "intake", "complaint", {"n": 1})
     published: Counter[str] = Counter()
     try:
         relay(store, SlowBus(published, confirm=False))  # type: ignore[arg-type]
     except Exception as exc:  # noqa: BLE001 - NotConfirmed, raised after the claim is settled
         assert "confirmed 0 of 1" in str(exc)
-    assert store.outbox_backlog() == 1
+    assert outbox.backlog(store) == 1
     assert relay(store, SlowBus(published)) == 1  # type: ignore[arg-type]
-    assert store.outbox_backlog() == 0
+    assert outbox.backlog(store) == 0
     store.engine.dispose()
 
 
 def test_enqueue_reports_a_skipped_duplicate(database_url: str) -> None:
     store = Store(database_url)
     with store.begin() as conn:
-        assert store.enqueue(conn, "same", "intake", "complaint", {"n": 1}) is True
-        assert store.enqueue(conn, "same", "intake", "complaint", {"n": 2}) is False
-    assert store.outbox_backlog() == 1
+        assert outbox.enqueue(conn, "same", "intake", "complaint", {"n": 1}) is True
+        assert outbox.enqueue(conn, "same", "intake", "complaint", {"n": 2}) is False
+    assert outbox.backlog(store) == 1
     store.engine.dispose()

@@ -7,6 +7,7 @@ from typing import Iterator
 
 import pytest
 
+from hub.infra import outbox
 from hub.infra.outbox import relay
 from hub.infra.publisher import NotConfirmed
 from hub.infra.store import Store, delivery_id
@@ -55,13 +56,13 @@ def test_accepted_complaint_is_stored_with_its_received_event_and_intake_message
     view = store.complaint(result.complaint_id)
     assert view["status"] == "received" and view["complaint"] == COMPLAINT
     assert [e["type"] for e in view["timeline"]] == ["received"]
-    assert store.outbox_backlog() == 1
+    assert outbox.backlog(store) == 1
 
 
 def test_same_channel_and_reference_is_stored_once(store: Store) -> None:
     a, b = accept(store, COMPLAINT), accept(store, COMPLAINT)
     assert a.complaint_id == b.complaint_id and a.created and not b.created
-    assert store.outbox_backlog() == 1
+    assert outbox.backlog(store) == 1
 
 
 def test_relay_marks_only_confirmed_messages_and_resumes_after_a_broker_failure(store: Store) -> None:
@@ -70,10 +71,10 @@ def test_relay_marks_only_confirmed_messages_and_resumes_after_a_broker_failure(
     flaky = RecordingBus(fail_after=2)
     with pytest.raises(NotConfirmed):
         relay(store, flaky)
-    assert store.outbox_backlog() == 3
+    assert outbox.backlog(store) == 3
     healthy = RecordingBus()
     assert relay(store, healthy) == 3
-    assert store.outbox_backlog() == 0
+    assert outbox.backlog(store) == 0
     assert set(flaky.published).isdisjoint(healthy.published)
 
 
@@ -156,5 +157,5 @@ def test_concurrent_relays_on_postgresql_never_publish_a_message_twice(postgres_
     for t in threads:
         t.join()
     assert len(bus.published) == 200 == len(set(bus.published))
-    assert store.outbox_backlog() == 0
+    assert outbox.backlog(store) == 0
     store.engine.dispose()

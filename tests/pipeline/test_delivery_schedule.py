@@ -1,5 +1,6 @@
 """Webhook delivery at operator scale: the long retry schedule by delayed re-queue, Retry-After,
-HTTP 410 disabling, the failing-endpoint alert, the circuit breaker and the rate limit."""
+HTTP 410 disabling, the failing-endpoint alert, the circuit breaker and the rate limit. (The
+schedule's arithmetic is in tests/core/test_retries.py.)"""
 
 from __future__ import annotations
 
@@ -16,18 +17,6 @@ from tests.harness import make_hub, point_webhooks_at, running, settled, wait_fo
 
 POWER = {"channel": "jaki", "text": "Listrik padam total sejak subuh, PLN belum datang. Token listrik penuh tapi tetap mati lampu.",
          "location": {"latitude": -6.2297, "longitude": 106.9005}}
-
-
-def test_schedule_jitters_each_step_and_ends() -> None:
-    schedule = (5, 300, 1800)
-    assert retry.delay(0, schedule, rand=lambda: 0.0) == 4.0
-    assert retry.delay(0, schedule, rand=lambda: 1.0) == pytest.approx(6.0)
-    assert retry.delay(1, schedule, rand=lambda: 0.5) == 300
-    assert retry.delay(3, schedule) is None
-
-
-def test_schedule_never_retries_sooner_than_retry_after() -> None:
-    assert retry.delay(0, (5,), retry_after=120, rand=lambda: 0.5) == 120
 
 
 def test_circuit_opens_after_failures_in_a_row_lets_one_trial_through_and_closes_on_success() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from hub.infra import outbox
 from hub.pipeline.intake import accept, intake_message
 from hub.pipeline.routing import Router
 from tests.harness import make_hub
@@ -23,5 +24,5 @@ def test_intake_message_routed_twice_keeps_its_first_decision_and_deliveries(tmp
     first = hub.store.deliveries_of(cid)
     assert router.process(raw) == cid
     assert hub.store.deliveries_of(cid) == first and len(first) == 1
-    assert hub.store.outbox_backlog() == 1  # only the intake message: nothing relayed it here
+    assert outbox.backlog(hub.store) == 1  # only the intake message: nothing relayed it here
     hub.store.engine.dispose()

@@ -126,9 +126,9 @@ def test_schema_error_raises_config_error_when_strict(clean_env):
 
 def test_schema_errors_in_several_files_are_all_reported(clean_env):
     areas = raw("areas.yaml")
-    del areas["cities"][1]["boundary"]
+    del areas["cities"][1]["kecamatan"]
     _, problems = config_mod.load(CONFIG_DIR, overrides={"rules": broken_rules(), "areas": areas}, strict=False)
-    assert ("areas.yaml", "cities[1].boundary") in located(problems)
+    assert ("areas.yaml", "cities[1].kecamatan") in located(problems)
     assert ("rules.yaml", "rules[0].send_to") in located(problems)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -22,11 +23,11 @@ def test_a_process_started_while_the_database_is_down_waits_until_it_answers(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     tries: list[str] = []
 
-    def store_after_two_refusals(url: str) -> Store:
+    def store_after_two_refusals(url: str, *prepare: Any) -> Store:
         tries.append(url)
         if len(tries) <= 2:
             raise refused()
-        return Store(url)
+        return Store(url, *prepare)
 
     monkeypatch.setattr(hub.settings.runtime, "Store", store_after_two_refusals)
     started = Hub.create(Settings.from_env(database_url=f"sqlite:///{tmp_path / 'hub.db'}"))
@@ -46,7 +47,7 @@ def test_a_database_that_never_answers_fails_the_start_once_the_patience_is_spen
 def test_a_wrong_configuration_is_not_waited_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
 
-    def broken(url: str) -> Store:
+    def broken(url: str, *prepare: Any) -> Store:
         calls.append(url)
         raise ValueError("not a database URL")
 

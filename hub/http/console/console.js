@@ -13,6 +13,7 @@ function h(tag, attrs, ...children) {
     if (v === null || v === undefined || v === false) continue;
     if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
     else if (k === "value") el.value = v;
+    else if (k === "style") el.style.cssText = v;  // CSSOM: the CSP (style-src 'self') refuses style attributes
     else el.setAttribute(k, v === true ? "" : v);
   }
   for (const c of children.flat()) {
@@ -22,7 +23,8 @@ function h(tag, attrs, ...children) {
   return el;
 }
 const badge = (text) => h("span", { class: `badge ${text}` }, text);
-const when = (iso) => (iso ? new Date(iso).toLocaleString() : "—");
+// Times in Asia/Jakarta with "WIB" shown, whatever the browser's zone (city/common.js).
+const when = (iso) => (iso ? wib(iso) : "—");
 function show(...nodes) { main.replaceChildren(...nodes); }
 function table(headers, rows) {
   const body = rows instanceof HTMLTableSectionElement ? rows : h("tbody", {}, rows);
@@ -58,8 +60,6 @@ async function optional(path) {
 const sources = {
   deadLetters: () => optional("/v1/admin/dead-letters"),
   replayDeadLetter: (id) => post(`/v1/admin/dead-letters/${encodeURIComponent(id)}/replay`, {}),
-  slaBreaches: () => optional("/v1/admin/sla/breaches"),
-  handoff: () => optional("/v1/reports/handoffs"),
 };
 
 // -- sign in ---------------------------------------------------------------------------------
@@ -288,21 +288,6 @@ async function pageComplaints(params) {
     found.complaints.length ? "" : h("p", { class: "muted" }, "No complaint matches.")));
 }
 
-async function pageComplaint(id) {
-  const v = await api(`/v1/admin/complaints/${encodeURIComponent(id)}`);
-  const c = v.classification || {};
-  show(h("h1", {}, v.complaint.title || v.id), h("section", { class: "card" },
-    h("p", {}, badge(v.status), ` ${v.id} from ${v.channel}, received ${when(v.received_at)}`),
-    h("p", {}, v.complaint.text),
-    c.category ? h("p", {}, `Category ${c.category} (${(c.confidence || 0).toFixed(2)}), ${c.area ? c.area.city : "city unknown"}, ${c.urgency}; rules ${v.decision ? v.decision.ruleset_version : "—"}`) : h("p", { class: "muted" }, "Not routed yet."),
-    h("h2", {}, "Deliveries"),
-    table(["destination", "status", "state", "rule", "why"], v.deliveries.map((d) => h("tr", { "data-destination": d.destination }, h("td", {}, d.destination),
-      h("td", {}, badge(d.status)), h("td", {}, d.state ? badge(d.state) : "—"), h("td", {}, d.rule_id), h("td", {}, d.reason, d.last_error ? h("div", { class: "error" }, d.last_error) : "")))),
-    h("h2", {}, "Timeline"),
-    h("ol", { class: "timeline" }, v.timeline.map((e) => h("li", {}, h("strong", {}, e.type), ` ${when(e.at)} by ${e.actor}`,
-      e.destination ? ` → ${e.destination}` : "", e.reason ? h("div", { class: "muted" }, e.reason) : "", e.detail ? h("div", { class: "muted" }, e.detail) : "")))));
-}
-
 // -- destinations --------------------------------------------------------------------------
 async function pageDestinations() {
   const { destinations } = await api("/v1/admin/destinations");
@@ -352,28 +337,6 @@ async function pageDeadLetters() {
       catch (e) { msg.replaceChildren(h("div", { class: "notice bad" }, e.message)); } } }, "Replay") : "")))),
     items.length ? "" : h("p", { class: "muted" }, "No dead letters.")));
 }
-async function pageSla() {
-  const data = await sources.slaBreaches();
-  if (data === null) return unavailable("SLA breaches", "SLA tracking");
-  const items = data.breaches || data.items || [];
-  show(h("h1", {}, "SLA breaches"), h("section", { class: "card" }, table(["complaint", "destination", "target", "level", "due", "escalated"], items.map((b) => h("tr", {},
-    h("td", {}, h("a", { href: `#/complaints/${b.complaint_id}` }, b.complaint_id)), h("td", {}, b.destination || "—"), h("td", {}, b.kind),
-    h("td", {}, String(b.level)), h("td", {}, when(b.due_at)), h("td", {}, when(b.escalated_at))))),
-    items.length ? "" : h("p", { class: "muted" }, "No breaches.")));
-}
-async function pageHandoff() {
-  const data = await sources.handoff();
-  if (data === null) return unavailable("Government ↔ private hand-offs", "The hand-off report");
-  const row = (first, x) => h("tr", {}, ...first.map((v) => h("td", {}, v)), h("td", {}, String(x.hops)),
-    h("td", {}, String(x.rejected)), h("td", {}, String(x.transferred)), h("td", {}, String(x.median_hours_lost)));
-  const cols = ["hops", "rejected", "transferred", "median hours lost"];
-  show(h("h1", {}, "Government ↔ private hand-offs"),
-    h("section", { class: "card" }, h("p", {}, `${data.hops} rejections and transfers. Where complaints bounce between agencies and operators:`),
-      table(["from", "to", ...cols], data.by_pair.map((p) => row([p.from, p.to], p)))),
-    h("section", { class: "card" }, h("h2", {}, "By category"),
-      table(["category", ...cols], data.by_category.map((c) => row([c.category], c)))));
-}
-
 // -- keys and the audit --------------------------------------------------------------------
 async function pageKeys() {
   if (!isAdmin()) return show(h("h1", {}, "Keys"), h("div", { class: "unavailable" }, "Only administrators manage keys."));
@@ -405,7 +368,8 @@ async function pageAudit() {
 
 // -- routing ---------------------------------------------------------------------------------
 const pages = { rules: pageRules, explain: pageExplain, complaints: pageComplaints, destinations: pageDestinations,
-  "dead-letters": pageDeadLetters, sla: pageSla, handoff: pageHandoff, keys: pageKeys, audit: pageAudit };
+  "dead-letters": pageDeadLetters, keys: pageKeys, audit: pageAudit,
+  ...window.consolePages };  // pages in their own files: city/*.js (overview, handoff, sla, complaint)
 
 async function route() {
   const [path, query] = (location.hash.slice(2) || "rules").split("?");
@@ -416,7 +380,7 @@ async function route() {
   }
   for (const a of document.querySelectorAll("nav a")) a.classList.toggle("active", a.getAttribute("href") === `#/${name}`);
   try {
-    if (name === "complaints" && arg) await pageComplaint(arg);
+    if (name === "complaints" && arg) await pages.complaint(arg);
     else await (pages[name] || pageRules)(new URLSearchParams(query || ""));
     main.setAttribute("data-page", name);
   } catch (e) {

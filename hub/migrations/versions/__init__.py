@@ -1,0 +1,1 @@
+"""One module per revision, oldest first (0001 is the schema LaporHub had before migrations)."""
