@@ -7,7 +7,7 @@ import json
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from hub.core import signing
 
@@ -22,6 +22,21 @@ class Received:
     @property
     def json(self) -> Any:
         return json.loads(self.body)
+
+
+def read_signed(request: BaseHTTPRequestHandler, secrets: Mapping[str, str]) -> tuple[dict[str, str], bytes, bool]:
+    """A request's headers (lower-cased) and body, and whether it is signed with the secret of its
+    path's last segment (one path per destination, as operators are configured here)."""
+    body = request.rfile.read(int(request.headers.get("content-length", 0)))
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    secret = secrets.get(request.path.rstrip("/").rsplit("/", 1)[-1])
+    if not secret:
+        return headers, body, False
+    try:
+        signing.verify(secret, headers, body)
+    except signing.SignatureError:
+        return headers, body, False
+    return headers, body, True
 
 
 @dataclass
@@ -41,14 +56,7 @@ class Receiver:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-                body = self.rfile.read(int(self.headers.get("content-length", 0)))
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                secret = outer.secrets.get(self.path.rstrip("/").rsplit("/", 1)[-1])
-                try:
-                    signing.verify(secret, headers, body) if secret else None
-                    verified = secret is not None
-                except signing.SignatureError:
-                    verified = False
+                headers, body, verified = read_signed(self, outer.secrets)
                 item = Received(self.path, headers, body, verified)
                 answer = outer.respond(item) if outer.respond else (204 if verified else 401)
                 status, extra = answer if isinstance(answer, tuple) else (answer, {})

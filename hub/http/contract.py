@@ -32,7 +32,7 @@ ERROR_TEXT = {
     "413": "The body is over this endpoint's size limit (refused while it is read)",
     "415": "The body is not in the content type this endpoint takes",
     "422": "Invalid input: each field named with the reason",
-    "429": "The key is over its rate limit; Retry-After says when to come back",
+    "429": "The caller is over its rate limit; Retry-After says when to come back",
 }
 
 

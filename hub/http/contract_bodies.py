@@ -282,10 +282,11 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "description": "The city's mail gateway hands over a reply e-mail, raw (RFC 822), signed per Standard "
                        "Webhooks with LAPORHUB_INBOUND_EMAIL_SECRET. Its reply address names the delivery; its "
                        "words become a status update or a note. Refused mail is kept, with the reason, for an "
-                       "administrator.",
+                       "administrator. Signed posts spend the gateway's allowance, unsigned ones a smaller one "
+                       "of their own; over either, 429 and the message is not kept.",
         "who": "Needs no key: the body must be signed with the mail gateway's secret (webhook-* headers).",
         "request": {"message/rfc822": {"schema": {"type": "string", "format": "binary"}}},
-        "errors": ("401", "409"),
+        "errors": ("401", "409", "429"),
         "responses": {"200": ("Applied, or kept as a note", INBOUND)}},
     ("get", "/v1/admin/inbound-mail"): {
         "description": "Reply e-mails received, newest first, with what became of each (refused ones with the reason).",

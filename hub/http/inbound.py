@@ -51,7 +51,6 @@ def routes() -> APIRouter:
                             401: {"description": "Not signed with the gateway secret (kept for an admin)"},
                             409: {"description": "The status it names is not allowed now (kept)"},
                             413: {"description": "Too large"},
-                            429: {"description": "Over the gateway's (or unsigned mail's) rate limit; not kept"},
                             422: {"description": "Not matched to a delivery, or no text of its own (kept)"}})
     async def post_inbound(request: Request) -> JSONResponse:
         raw = await request.body()  # size and content type checked by InputGuard (10 MiB, message/rfc822)

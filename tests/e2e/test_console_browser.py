@@ -5,8 +5,6 @@ Screenshots of every page, on a laptop and on a phone, go to test-output/console
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -16,35 +14,16 @@ import requests
 from hub.cli.processes import ApiServer, workers
 from hub.cli.receiver import Receiver
 from hub.settings.runtime import Hub
-from tests.harness import ROOT, key_headers, make_hub, point_webhooks_at, settled, wait_for
+from tests.browser import LAPTOP, PHONE, Shots, sign_in
+from tests.harness import key_headers, make_hub, point_webhooks_at, settled, wait_for
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("LAPORHUB_TEST_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-OUT = ROOT / "test-output" / "console"
-LAPTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
+shoot = Shots("console")
+
 WATER = {"channel": "web", "title": "Air PAM mati",
          "text": "Air PAM tidak mengalir sudah tiga hari, pipa ledeng bocor di depan rumah.",
          "location": {"kota": "Jakarta Timur"}}
-
-
-def require_browser() -> Any:
-    """Playwright and Chromium, or skip locally and fail under CI=true."""
-    problem = None
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        problem, sync_playwright = "the playwright package is not installed (pip install -e '.[test]')", None
-    if problem is None and not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        problem = f"no Chromium at {CHROMIUM} (apt-get install -y chromium)"
-    if problem:
-        if os.environ.get("CI") == "true":
-            pytest.fail(problem + " (CI=true: the browser test must run)")
-        pytest.skip(problem)
-    return sync_playwright
 
 
 @pytest.fixture
@@ -52,26 +31,6 @@ def hub(tmp_path: Path, bus_prefix: str) -> Iterator[Hub]:
     hub = make_hub("memory://localhost/", f"sqlite:///{tmp_path / 'console.db'}", bus_prefix)
     yield hub
     hub.store.engine.dispose()
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    sync_playwright = require_browser()
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
-
-
-def shoot(page: Any, name: str) -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
-
-
-def sign_in(page: Any, base: str, key: str) -> None:
-    page.goto(f"{base}/admin#/signin")
-    page.fill("#key", key)
-    page.click("#signin")
 
 
 def test_an_administrator_sends_water_complaints_elsewhere_from_the_console(hub: Hub, browser: Any) -> None:

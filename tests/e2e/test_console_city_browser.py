@@ -1,7 +1,8 @@
 """The console's city pages in Chromium on a seeded store (tests/city_seed.py): overview, hand-offs,
 SLA and a complaint. Each page's numbers are checked against the API, a chart or map element is
 clicked through to the complaints behind it, and screenshots at laptop and phone widths go to
-docs/screenshots/ (the README shows the overview and the hand-offs)."""
+test-output/city/, and with LAPORHUB_UPDATE_SCREENSHOTS=1 also to docs/screenshots/ (the README
+shows the overview and the hand-offs)."""
 
 from __future__ import annotations
 
@@ -13,16 +14,13 @@ import requests
 
 from hub.cli.processes import ApiServer
 from hub.settings.runtime import Hub
+from tests.browser import LAPTOP, PHONE, Shots, require_browser, sign_in
 from tests.city_seed import seed
-from tests.harness import ROOT, key_headers, make_hub
-from tests.e2e import test_console_browser
-from tests.e2e.test_console_browser import LAPTOP, PHONE, require_browser, sign_in
-
-browser = test_console_browser.browser  # the shared fixture
+from tests.harness import key_headers, make_hub
 
 pytestmark = [pytest.mark.browser, pytest.mark.linking]
 
-SHOTS = ROOT / "docs" / "screenshots"
+shoot = Shots("city", docs=True, settle_ms=700)
 
 
 @pytest.fixture
@@ -32,14 +30,6 @@ def city(tmp_path: Path, bus_prefix: str) -> Iterator[tuple[Hub, dict[str, Any]]
     made = seed(hub)
     yield hub, made
     hub.store.engine.dispose()
-
-
-def shoot(page: Any, name: str, height: int | None = None) -> None:
-    """The whole page, or its first `height` pixels (a phone's page is one long column)."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.wait_for_timeout(700)  # chart animations settle
-    clip = {"x": 0, "y": 0, "width": page.viewport_size["width"], "height": height} if height else None
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True, clip=clip)
 
 
 def click_chart(page: Any, selector: str, series: int, index: int) -> None:

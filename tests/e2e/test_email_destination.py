@@ -18,17 +18,14 @@ from hub.cli.receiver import Receiver
 from hub.core.actions import Links
 from hub.core.privacy import mask_text
 from hub.pipeline.context import links as hub_links
+from tests.browser import Shots
 from tests.email_hub import WASTE, email_hub
-from tests.harness import ROOT, key_headers, point_webhooks_at, settled, wait_for
+from tests.harness import key_headers, point_webhooks_at, settled, wait_for
 from tests.mailbox import free_port, smtp_server
 
 pytestmark = pytest.mark.browser
-OUT = ROOT / "test-output" / "email"
 
-
-def shoot(page: Any, name: str) -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
+shoot = Shots("email")
 
 
 def link(text: str, label: str) -> str:

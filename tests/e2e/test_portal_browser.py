@@ -6,7 +6,6 @@ LAPORHUB_UPDATE_SCREENSHOTS=1 also to docs/screenshots/, which the README shows.
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Iterator
@@ -18,27 +17,15 @@ from hub.cli.processes import ApiServer, workers
 from hub.cli.receiver import Receiver
 from hub.core.privacy import mask_text
 from hub.infra.store import deliveries, now
+from tests.browser import Shots, sign_in
 from tests.email_hub import WASTE, email_hub
-from tests.harness import ROOT, key_headers, point_webhooks_at, settled, wait_for
+from tests.harness import key_headers, point_webhooks_at, settled, wait_for
 from tests.http.test_portal import PASAR_MINGGU, WATER, Operator
 from tests.mailbox import free_port, smtp_server
 
 pytestmark = pytest.mark.browser
 
-
-def shoot(page: Any, name: str) -> None:
-    targets = [ROOT / "test-output" / "portal"]
-    if os.environ.get("LAPORHUB_UPDATE_SCREENSHOTS"):
-        targets.append(ROOT / "docs" / "screenshots")
-    for folder in targets:
-        folder.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
-
-
-def sign_in(page: Any, base: str, key: str) -> None:
-    page.goto(f"{base}/admin#/signin")
-    page.fill("#key", key)
-    page.click("#signin")
+shoot = Shots("portal", docs=True)
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 the request arrived and the moment it ended (answered, or abandoned by the hub after its
 timeout), so a test can tell whether one delivery was ever worked in two places at once.
 
-Signatures are verified as in `hub.cli.receiver`; `behave(path, elapsed)` decides each answer:
+Signatures are verified by `hub.cli.receiver.read_signed`; `behave(path, elapsed)` decides each answer:
 an HTTP status, or ("hang", seconds) to hold the request until the hub gives up on it."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
-from hub.core import signing
+from hub.cli.receiver import read_signed
 
 
 @dataclass
@@ -47,14 +47,7 @@ class Operator:
 
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 start = time.monotonic()
-                body = self.rfile.read(int(self.headers.get("content-length", 0)))
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                secret = outer.secrets.get(self.path.rstrip("/").rsplit("/", 1)[-1])
-                try:
-                    signing.verify(secret, headers, body) if secret else None
-                    verified = secret is not None
-                except signing.SignatureError:
-                    verified = False
+                headers, _, verified = read_signed(self, outer.secrets)
                 with lock:
                     outer.first = outer.first or start
                 answer = outer.behave(self.path, start - outer.first)

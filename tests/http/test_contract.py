@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from hub.cli.processes import ApiServer
 from hub.http.app import create_app
-from tests.e2e.test_console_browser import ARGS, CHROMIUM, require_browser
+from tests.browser import ARGS, CHROMIUM, require_browser
 from tests.harness import make_hub
 
 HTTP_METHODS = {"get", "put", "post", "delete", "patch"}
