@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from hub.http.app import create_app
 from hub.settings.runtime import Hub
-from tests.harness import key_headers, make_hub
+from tests.harness import delivered, key_headers, make_hub
 
 COMPLAINT = {"channel": "web", "text": "Jalan rusak parah di depan sekolah, banyak lubang.",
              "location": {"kota": "Jakarta Timur"}}
@@ -156,3 +156,33 @@ def test_an_unexpected_error_answers_the_json_error_shape(hub: Hub) -> None:
     body = resp.json()
     assert body["error"] == "internal_error" and body["errors"] == []
     assert "secret detail" not in resp.text
+
+
+@pytest.mark.parametrize("token", ["x", "a" * 5000, "..\\..\\etc\\passwd", "%00", "ü🙂<script>", "a.b.c.d",
+                                   "eyJhbGciOiJub25lIn0.e30.", "AAAA" * 40])
+def test_an_action_link_that_is_not_ours_gets_a_page_that_says_so_never_a_500(client: TestClient, token: str) -> None:
+    """/act/{token} is opened by anyone who has the e-mail, and by mail scanners: a made-up token,
+    opened or posted, is a 4xx HTML page, and the token is not echoed back as markup."""
+    for resp in (client.get(f"/act/{token}"),
+                 client.post(f"/act/{token}", data={"note": "<img src=x onerror=alert(1)>", "reason": "x"})):
+        assert 400 <= resp.status_code < 500, (resp.status_code, resp.text[:200])
+        assert resp.headers["content-type"].startswith("text/html")
+        assert "<script>" not in resp.text and "onerror=alert" not in resp.text
+
+
+@pytest.mark.parametrize("body", [{"action": "teleport"}, {"action": ["resolve"]},
+                                  {"action": "transfer", "transfer_to": {"$ne": 1}}, {"action": "progress", "note": 7},
+                                  {"action": "progress", "note": "ok", "photo_url": "javascript:alert(1)"},
+                                  {"action": "progress", "note": "ok", "update_id": "x" * 10_000}])
+def test_a_portal_action_with_bad_fields_is_named(hub: Hub, body: dict) -> None:
+    """A destination key posting nonsense about a complaint it was delivered gets a 4xx naming what
+    is wrong, never a 500, and the complaint does not move."""
+    cid, _ = delivered(hub, {"channel": "web", "text": "Air PAM tidak mengalir sudah tiga hari, pipa ledeng bocor.",
+                             "location": {"kota": "Jakarta Timur"}})
+    assert "pam-jaya" in [d["destination"] for d in hub.store.deliveries_of(cid)]
+    key = key_headers(hub, "destination", "pam-jaya")
+    with TestClient(create_app(hub, relay=False), raise_server_exceptions=False, headers=key) as c:
+        resp = c.post(f"/v1/portal/complaints/{cid}/status", json=body)
+    assert resp.status_code == 422, (resp.status_code, resp.text[:300])
+    assert resp.json()["errors"], resp.json()
+    assert hub.store.deliveries_of(cid)[0]["state"] == "sent"
