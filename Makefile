@@ -25,4 +25,4 @@ demo: $(VENV)/.demo
 	$(BIN)/laporhub demo
 
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=30

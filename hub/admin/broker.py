@@ -80,7 +80,9 @@ class Rabbitmqctl:
         return {u["user"] for u in json.loads(self._run("list_users", "--formatter", "json") or "[]")}
 
     def add_user(self, name: str, password: str) -> None:
-        self._run("add_user", name, password)
+        # `--`: a generated password may begin with "-" (token_urlsafe), which rabbitmqctl would
+        # otherwise read as options and refuse.
+        self._run("add_user", "--", name, password)
 
     def set_permissions(self, vhost: str, user: str, configure: str, write: str, read: str) -> None:
         self._run("set_permissions", "-p", vhost, user, configure, write, read)
@@ -150,6 +152,6 @@ def provision(broker_url: str, topo: Topology, registry: Registry, admin: Admini
 
 def _reset(admin: Administration, user: str, password: str) -> None:
     if isinstance(admin, Rabbitmqctl):
-        admin._run("change_password", user, password)
+        admin._run("change_password", "--", user, password)
     else:
         admin.add_user(user, password)  # PUT /api/users/{name} replaces the password

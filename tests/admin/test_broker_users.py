@@ -133,3 +133,18 @@ def test_a_department_cannot_post_status_as_another_and_what_it_posts_about_anot
     assert "without user_id" in reasons
     # B speaking for itself passes the identity check (and then fails on the complaint, which does not exist)
     assert sum("c-nowhere" in d["reason"] and "broker user" not in d["reason"] for d in letters) == 1
+
+
+def test_a_password_that_begins_with_a_dash_is_a_password_not_an_option(amqp_url: str, bus_prefix: str) -> None:
+    """token_urlsafe begins with "-" one time in 64: rabbitmqctl must not read it as options (it
+    did, and provisioning failed with "Invalid options for this command")."""
+    admin = admin_for(amqp_url)
+    user, password = f"{bus_prefix}.dash", "-Kbwg3pVj26lLMhkb0ucOVGGe9AiYRWs"
+    try:
+        admin.add_user(user, password)
+        admin.set_permissions(broker.vhost_of(amqp_url), user, "^$", "^$", "^$")
+        as_user(amqp_url, user, password).close()
+        broker._reset(admin, user, "-" + password[1:][::-1])
+        as_user(amqp_url, user, "-" + password[1:][::-1]).close()
+    finally:
+        admin.delete_user(user)

@@ -208,6 +208,8 @@ def test_a_mail_server_down_for_a_while_delivers_each_complaint_exactly_once_whe
     port = free_port()
     hub = email_hub(tmp_path, services[1], bus_prefix, f"smtp://127.0.0.1:{port}", "http://hub.test",
                     broker_url=services[0], webhook_schedule=(0.5, 1, 1, 2, 2, 4, 4, 8, 8))
+    # The circuit opens after the failures, as it would; a 3 s cooldown (30 s by default) keeps the test short.
+    hub.config.registry.update_options("kelurahan-cilandak-timur", circuit_cooldown=3)
     try:
         with running(hub) as client:
             ids = [client.post("/v1/complaints", json={**WASTE, "external_ref": f"O-{i}"}).json()["id"]
