@@ -116,7 +116,9 @@ def test_the_city_pages_show_the_apis_numbers_and_click_through_to_complaints(ci
         original = made["original"]
         full = get(f"/v1/admin/complaints/{original}")
         page.goto(f"{base}/admin#/complaints/{original}")
-        page.wait_for_selector("#complaint-map .this-complaint")
+        # The page before was another complaint's: wait for this one's repeats, not for any map.
+        page.locator("#duplicates li").nth(2).wait_for()
+        page.locator("#complaint-map .repeat-point").nth(2).wait_for()
         assert page.locator("#duplicates li").count() == len(full["duplicates"]) == 3
         assert page.locator("#complaint-map .repeat-point").count() == 3
         assert "WIB" in page.inner_text("#timeline")
