@@ -6,22 +6,6 @@ const KEY = "laporhub.key";
 const main = document.getElementById("main");
 const state = { who: null, editor: null };
 
-// -- tiny DOM builder (text is always set as text, never parsed as HTML) ----------------------
-function h(tag, attrs, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
-    else if (k === "value") el.value = v;
-    else if (k === "style") el.style.cssText = v;  // CSSOM: the CSP (style-src 'self') refuses style attributes
-    else el.setAttribute(k, v === true ? "" : v);
-  }
-  for (const c of children.flat()) {
-    if (c === null || c === undefined || c === false) continue;
-    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  }
-  return el;
-}
 const badge = (text) => h("span", { class: `badge ${text}` }, text);
 // Times in Asia/Jakarta with "WIB" shown, whatever the browser's zone (city/common.js).
 const when = (iso) => (iso ? wib(iso) : "—");

@@ -7,19 +7,7 @@ const KEY = "laporhub.key";
 const main = document.getElementById("main");
 const state = { who: null, adapter: null };
 
-function el(tag, attrs, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-    else if (k === "value") node.value = v;
-    else node.setAttribute(k, v === true ? "" : v);
-  }
-  for (const c of children.flat()) {
-    if (c !== null && c !== undefined && c !== false) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  }
-  return node;
-}
+const el = h;  // dom.js
 const put = (...nodes) => main.replaceChildren(...nodes);
 const wib = (iso) => (iso ? new Date(iso).toLocaleString("id-ID", { timeZone: "Asia/Jakarta", dateStyle: "medium", timeStyle: "short" }) + " WIB" : "—");
 const grid = (heads, rows) => el("div", { class: "scroll" }, el("table", {}, el("thead", {}, el("tr", {}, heads.map((x) => el("th", {}, x)))), el("tbody", {}, rows)));
